@@ -1,0 +1,1 @@
+"""Pure code: search spaces, priors, command lines, trials, experiments and algorithms."""
