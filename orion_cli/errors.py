@@ -64,3 +64,15 @@ class Interrupted(OrionError):
     """The hunt was interrupted (Ctrl-C, SIGTERM, or a trial's interrupt code): exit 130."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+class CompletedExperiment(OrionError):
+    """The experiment is done: its budget is spent or its algorithm has nothing more to try."""
+
+    exit_code = 0
+
+
+class WaitingForTrials(OrionError):
+    """Nothing to run right now: the remaining budget is held by trials running elsewhere."""
+
+    exit_code = 0

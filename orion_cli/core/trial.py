@@ -62,6 +62,7 @@ class Trial:
     heartbeat: float | None = None
     exit_code: int | None = None
     message: str | None = None
+    working_dir: str | None = None
 
     @property
     def objective(self) -> float | None:
