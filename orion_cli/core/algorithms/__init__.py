@@ -13,6 +13,7 @@ from orion_cli.errors import AlgorithmError
 # name -> (module, class, optional extra that the module needs)
 ALGORITHMS: dict[str, tuple[str, str, str | None]] = {
     "random": ("orion_cli.core.algorithms.random", "Random", None),
+    "gridsearch": ("orion_cli.core.algorithms.gridsearch", "GridSearch", None),
 }
 
 DEFAULT_ALGORITHM = "random"
@@ -69,7 +70,7 @@ def make_algorithm(space: Space, config: Any) -> Algorithm:
     cls = algorithm_class(name)
     valid = [
         p.name
-        for p in inspect.signature(cls.__init__).parameters.values()
+        for p in inspect.signature(cls).parameters.values()
         if p.kind is inspect.Parameter.KEYWORD_ONLY
     ]
     unknown = sorted(set(options) - set(valid))
