@@ -37,8 +37,10 @@ class Outcome:
 def check_command(argv: Sequence[str], cwd: str | None = None) -> None:
     """Refuse, before any trial, a command whose program or script is missing or not runnable."""
     if not argv:
-        raise ScriptError("no command to run: give the script after the options, e.g. "
-                          "`orion hunt -n exp python train.py --lr~'loguniform(1e-5, 1.0)'`")
+        raise ScriptError(
+            "no command to run: give the script after the options, e.g. "
+            "`orion hunt -n exp python train.py --lr~'loguniform(1e-5, 1.0)'`"
+        )
     base = Path(cwd or ".")
     program = argv[0]
     if os.sep in program:
