@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	cd configs/demo && ../../$(VENV)/bin/orion hunt -n demo --exp-max-trials 20 --n-workers 2 \
+	cd configs/demo && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" orion hunt -n demo --exp-max-trials 20 --n-workers 2 \
 	  python train.py --lr~'loguniform(1e-4, 1.0)' --layers~'randint(1, 6)' \
 	  --activation~"choices(['relu', 'tanh'])" --epochs 3
-	$(VENV)/bin/orion status -n demo
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" orion status -n demo
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -q
