@@ -1,0 +1,380 @@
+"""The PostgreSQL storage beyond the shared contract: schema versions and upgrades, secrets kept
+out of messages, retries, the advisory lock of a killed holder, and a SKIP LOCKED race."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orion_cli.core.experiment import Experiment
+from orion_cli.core.trial import Status, Trial
+from orion_cli.errors import StorageError
+from orion_cli.storage import LockTimeout
+from orion_cli.storage import postgresql as pg
+from tests.pg import temporary_database
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "S3cr@t-pw"
+SECRET_URL = "postgresql://orion:S3cr%40t-pw@127.0.0.1:1/orion"
+
+
+@pytest.fixture
+def url():
+    with temporary_database() as database_url:
+        yield database_url
+
+
+def _admin(url: str):
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)
+
+
+def _trial(index: int, **changes) -> Trial:
+    changes.setdefault("params", {"x": index})
+    return Trial(id=f"t{index:04d}", experiment="exp", **changes)
+
+
+def _run_child(code: str, url: str, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [sys.executable, "-c", code, url, *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+
+
+# -- schema ---------------------------------------------------------------------------------
+
+
+def test_first_use_creates_the_current_schema(url):
+    storage = pg.open_postgresql(url, lock_timeout=1.0)
+    try:
+        assert storage.list_experiments() == []
+    finally:
+        storage.close()
+    with _admin(url) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [
+            (pg.SCHEMA_VERSION,)
+        ]
+        indexes = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes")}
+    assert {"trials_status", "trials_reservable", "trials_pkey", "experiments_pkey"} <= indexes
+    assert "up to date (schema v1)" in pg.upgrade_schema(url)
+
+
+def test_upgrade_schema_creates_the_tables_of_an_empty_database(url):
+    message = pg.upgrade_schema(url)
+    assert message.startswith("created the orion_cli tables (schema v1)")
+    with _admin(url) as conn:
+        assert conn.execute("SELECT to_regclass('trials') IS NOT NULL").fetchone() == (True,)
+
+
+def test_older_schema_is_refused_until_orion_db_upgrade(url):
+    with _admin(url) as conn:  # a v0 marker: orion_cli's version table, no tables yet
+        conn.execute("CREATE TABLE schema_version (version integer NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (0)")
+    storage = pg.open_postgresql(url, lock_timeout=1.0)
+    with pytest.raises(StorageError, match=r"schema v0, older .*run `orion db upgrade`"):
+        storage.list_experiments()
+    message = pg.upgrade_schema(url)
+    assert message == f"upgraded the PostgreSQL storage at {url} from schema v0 to v1"
+    storage.create_experiment(Experiment(name="after-upgrade"))
+    assert [exp.name for exp in storage.list_experiments()] == ["after-upgrade"]
+    storage.close()
+
+
+def test_upgrade_runs_each_registered_migration_in_order(url, monkeypatch):
+    storage = pg.open_postgresql(url)
+    storage.register_trial(_trial(1))
+    storage.close()
+
+    def migrate_v1_to_v2(conn) -> None:
+        conn.execute("ALTER TABLE trials ADD COLUMN priority integer NOT NULL DEFAULT 0")
+
+    monkeypatch.setattr(pg, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(pg.MIGRATIONS, 1, migrate_v1_to_v2)
+    with pytest.raises(StorageError, match="schema v1, older than the v2"):
+        pg.open_postgresql(url).fetch_trials("exp")
+
+    message = pg.upgrade_schema(url)
+
+    assert message.endswith("from schema v1 to v2")
+    assert "***" not in message and url in message
+    with _admin(url) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+        assert conn.execute("SELECT id, priority FROM trials").fetchall() == [("t0001", 0)]
+    upgraded = pg.open_postgresql(url)
+    assert [trial.id for trial in upgraded.fetch_trials("exp")] == ["t0001"]
+    upgraded.close()
+
+
+def test_newer_schema_asks_to_upgrade_orion_cli(url):
+    pg.upgrade_schema(url)
+    with _admin(url) as conn:
+        conn.execute("UPDATE schema_version SET version = 99")
+    with pytest.raises(StorageError, match=r"schema v99, newer .*upgrade orion_cli"):
+        pg.open_postgresql(url).list_experiments()
+    with pytest.raises(StorageError, match="upgrade orion_cli"):
+        pg.upgrade_schema(url)
+
+
+def test_tables_of_another_application_are_not_taken_over(url):
+    with _admin(url) as conn:
+        conn.execute("CREATE TABLE trials (anything text)")
+    with pytest.raises(StorageError, match="give orion_cli a database of its own"):
+        pg.open_postgresql(url).list_experiments()
+
+
+# -- connecting: errors, secrets, retries ---------------------------------------------------
+
+
+def test_unreachable_server_gives_one_line_without_the_password(caplog):
+    caplog.set_level(logging.DEBUG)
+    storage = pg.open_postgresql(SECRET_URL, retries=3, backoff=0.01, connect_timeout=2)
+    assert storage.url == "postgresql://orion:***@127.0.0.1:1/orion"
+
+    with pytest.raises(StorageError) as info:
+        storage.fetch_trials("exp")
+
+    message = str(info.value)
+    assert message.startswith("cannot reach the PostgreSQL storage at postgresql://orion:***@")
+    assert message.endswith("check that the server runs and the URL is right")
+    assert "\n" not in message and "Connection refused" in message
+    retries = [r for r in caplog.records if "retrying" in r.getMessage()]
+    assert len(retries) == 2  # three tries, two pauses
+    for text in [message, caplog.text, repr(info.value.__cause__), repr(info.value.__context__)]:
+        assert SECRET not in text and "S3cr%40t" not in text
+
+
+def test_password_as_url_parameter_is_hidden_too():
+    url = f"postgresql://orion@127.0.0.1:1/orion?password={SECRET}&connect_timeout=2"
+    storage = pg.open_postgresql(url, retries=1)
+    with pytest.raises(StorageError) as info:
+        storage.list_experiments()
+    assert SECRET not in str(info.value) and SECRET not in storage.url
+    assert "password=***" in str(info.value)
+
+
+def test_malformed_url_is_a_clear_error_without_the_password():
+    with pytest.raises(StorageError, match="invalid PostgreSQL URL") as info:
+        pg.open_postgresql(f"postgresql://orion:{SECRET}@127.0.0.1/orion?bogus=1")
+    assert SECRET not in str(info.value)
+
+
+def test_missing_driver_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(StorageError) as info:
+        pg.open_postgresql("postgresql://orion@127.0.0.1/orion")
+    assert str(info.value) == pg.MISSING_DRIVER
+
+
+def test_missing_database_is_named_with_how_to_create_it(url):
+    missing = url.rsplit("/", 1)[0] + "/orion_never_created"
+    with pytest.raises(StorageError) as info:
+        pg.open_postgresql(missing, retries=3, backoff=5.0).list_experiments()
+    assert "'orion_never_created'" in str(info.value)
+    assert "does not exist: create it (createdb orion_never_created)" in str(info.value)
+
+
+def test_unknown_role_is_a_login_error_not_retried(url):
+    stranger = url.replace("postgresql://postgres@", "postgresql://orion_nobody@")
+    with pytest.raises(StorageError, match="cannot log in to the PostgreSQL storage"):
+        pg.open_postgresql(stranger, retries=3, backoff=5.0).list_experiments()
+
+
+def test_connections_killed_by_the_server_are_replaced(url, caplog):
+    storage = pg.open_postgresql(url, retries=4, backoff=0.01)
+    storage.register_trial(_trial(1))
+    with _admin(url) as conn:
+        killed = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert killed is not None and killed[0] >= 1
+
+    assert storage.register_trial(_trial(2)) is True
+    assert [trial.id for trial in storage.fetch_trials("exp")] == ["t0001", "t0002"]
+    assert any("retrying" in record.getMessage() for record in caplog.records)
+    storage.close()
+
+
+def test_a_retried_write_recognises_its_own_first_attempt(url, monkeypatch):
+    storage = pg.open_postgresql(url, backoff=0.01)
+    real_once = storage._once
+    lost = []
+
+    def reply_lost_once(op, retried):
+        result = real_once(op, retried)
+        if not lost:  # the write committed, then the connection died before the reply
+            lost.append(result)
+            raise pg._Transient("server closed the connection unexpectedly")
+        return result
+
+    monkeypatch.setattr(storage, "_once", reply_lost_once)
+    storage.create_experiment(Experiment(name="exp"))
+    lost.clear()
+    assert storage.register_trial(_trial(1)) is True
+    lost.clear()
+    assert storage.update_trial(_trial(1, status=Status.BROKEN), expected=Status.NEW) is True
+    lost.clear()
+    other = _trial(1, status=Status.COMPLETED)  # a write that really lost: stays False
+    assert storage.update_trial(other, expected=Status.NEW) is False
+    assert storage.fetch_trial("exp", "t0001").status is Status.BROKEN
+    storage.close()
+
+
+# -- records --------------------------------------------------------------------------------
+
+
+def test_values_jsonb_refuses_round_trip(url):
+    storage = pg.open_postgresql(url)
+    odd = _trial(
+        1,
+        params={"x": math.inf, "y": -math.inf, "name": "a\x00b"},
+        results=({"name": "loss", "type": "objective", "value": math.nan},),
+    )
+    assert storage.register_trial(odd)
+    back = storage.fetch_trial("exp", odd.id)
+    assert back.params["x"] == math.inf and back.params["y"] == -math.inf
+    assert math.isnan(back.results[0]["value"])
+    assert back.params["name"] == "a\ufffdb"  # PostgreSQL text cannot hold NUL
+    storage.close()
+
+
+def test_forked_child_gets_its_own_pool(url):
+    storage = pg.open_postgresql(url)
+    storage.register_trial(_trial(1))
+    pid = os.fork()
+    if pid == 0:  # the child: use the parent's object, then leave without finalizers
+        ok = [t.id for t in storage.fetch_trials("exp")] == ["t0001"]
+        ok = ok and storage.register_trial(_trial(2))
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [t.id for t in storage.fetch_trials("exp")] == ["t0001", "t0002"]
+    storage.close()
+
+
+# -- the suggest lock and the SKIP LOCKED race ----------------------------------------------
+
+HOLD_LOCK = """
+import sys, time
+from orion_cli.storage.postgresql import open_postgresql
+storage = open_postgresql(sys.argv[1])
+with storage.suggest_lock("exp"):
+    print("locked", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_suggest_lock_of_a_killed_holder_is_released_by_the_server(url):
+    pg.upgrade_schema(url)
+    holder = _run_child(HOLD_LOCK, url)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        waiting = pg.open_postgresql(url, lock_timeout=0.3)
+        refused = pytest.raises(LockTimeout, match="suggest lock of experiment 'exp'")
+        with refused, waiting.suggest_lock("exp"):
+            pass
+        with waiting.suggest_lock("other-exp"):  # the lock is per experiment
+            pass
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+        waiting.lock_timeout = 10.0
+        with waiting.suggest_lock("exp"):
+            assert waiting.fetch_trials("exp") == []
+        waiting.close()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_suggest_lock_excludes_threads_of_one_process(url):
+    import threading
+
+    storage = pg.open_postgresql(url, lock_timeout=10.0)
+    inside: list[int] = []
+    overlaps: list[int] = []
+
+    def work(n: int) -> None:
+        for _ in range(5):
+            with storage.suggest_lock("exp"):
+                inside.append(n)
+                if len(inside) > 1:
+                    overlaps.append(n)
+                time.sleep(0.002)
+                inside.remove(n)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps == []
+    storage.close()
+
+
+RESERVE_ALL = """
+import sys, time
+from pathlib import Path
+from orion_cli.core.trial import Status
+from orion_cli.storage.postgresql import open_postgresql
+url, worker, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+storage = open_postgresql(url)
+storage.fetch_trials("none")  # connect before the start
+while not go.exists():
+    time.sleep(0.005)
+while (trial := storage.reserve_trial("exp", worker)) is not None:
+    done = trial.with_(status=Status.COMPLETED)
+    assert storage.update_trial(done, expected=Status.RESERVED, owner=worker)
+    print(trial.id, flush=True)
+storage.close()
+"""
+
+
+def test_six_processes_reserve_each_of_200_trials_exactly_once(url, tmp_path):
+    storage = pg.open_postgresql(url)
+    for index in range(200):
+        storage.register_trial(_trial(index, submit_time=float(index)))
+    go = tmp_path / "go"
+    workers = [_run_child(RESERVE_ALL, url, f"w{n}", str(go)) for n in range(6)]
+    go.touch()
+    taken: dict[str, list[str]] = {}
+    for n, worker in enumerate(workers):
+        out, _ = worker.communicate(timeout=60)
+        assert worker.returncode == 0
+        taken[f"w{n}"] = out.split()
+
+    every = [trial_id for ids in taken.values() for trial_id in ids]
+    assert sorted(every) == [f"t{index:04d}" for index in range(200)]
+    assert sum(1 for ids in taken.values() if ids) >= 2  # they really raced
+    stored = {trial.id: trial for trial in storage.fetch_trials("exp")}
+    for worker, ids in taken.items():
+        assert all(
+            stored[i].status is Status.COMPLETED and stored[i].worker == worker for i in ids
+        )
+    storage.close()
+
+
+def test_reserve_follows_the_contract_order(url):
+    storage = pg.open_postgresql(url)
+    storage.register_trial(_trial(1, submit_time=30.0))
+    storage.register_trial(_trial(2, submit_time=None))
+    storage.register_trial(_trial(3, submit_time=10.0))
+    storage.register_trial(_trial(4, submit_time=20.0, status=Status.SUSPENDED))
+    storage.register_trial(_trial(5, submit_time=40.0, status=Status.INTERRUPTED))
+    reserved = [storage.reserve_trial("exp", "w") for _ in range(5)]
+    order = [trial.id for trial in reserved if trial is not None]
+    assert order == ["t0004", "t0005", "t0003", "t0001", "t0002"]
+    assert storage.reserve_trial("exp", "w") is None
+    storage.close()
