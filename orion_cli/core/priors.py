@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
@@ -115,7 +116,10 @@ def _parse_call(name: str, text: str) -> ast.Call:
     """The single whitelisted call `text` is made of (its arguments are checked later)."""
     prior = _Prior(name, text, "")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # "invalid escape sequence" and the like: not ours
+            warnings.simplefilter("ignore", SyntaxWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         prior.fail(f"not a valid prior ({exc.msg})", f"write name(arguments), {_EXAMPLE}")
     except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
@@ -350,12 +354,12 @@ def _fidelity(prior: _Prior, args: list[Any], kwargs: dict[str, Any]) -> Dimensi
 def _choices(prior: _Prior, args: list[Any], kwargs: dict[str, Any]) -> Dimension:
     """choices([...]), choices('a', 'b', ...) or choices({'a': 0.7, 'b': 0.3}) (weights)."""
     _keywords(prior, kwargs, ("default_value",))
-    weights: tuple[float, ...] | None = None
+    raw_weights: list[Any] | None = None
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         values = list(args[0])
     elif len(args) == 1 and isinstance(args[0], _Pairs):
         values = [key for key, _ in args[0].items]
-        weights = _weights(prior, [weight for _, weight in args[0].items])
+        raw_weights = [weight for _, weight in args[0].items]
     elif any(isinstance(arg, (list, tuple, _Pairs)) for arg in args):
         prior.fail(
             f"choices takes one list, one dict, or the values themselves, got {len(args)} "
@@ -378,6 +382,7 @@ def _choices(prior: _Prior, args: list[Any], kwargs: dict[str, Any]) -> Dimensio
         if (type(value), value) in seen:
             prior.fail(f"choices has {value!r} twice", "list each value once")
         seen.add((type(value), value))
+    weights = None if raw_weights is None else _weights(prior, raw_weights)
     return _with_default(prior, Categorical(prior.name, tuple(values), weights), kwargs)
 
 
