@@ -389,6 +389,9 @@ class ExperimentClient:
         running = sum(1 for t in trials if t.status is Status.RESERVED)
         return self._exp.max_trials - done - running
 
+    def too_many_broken(self, trials: list[Trial]) -> bool:
+        return sum(1 for t in trials if t.status is Status.BROKEN) >= self._exp.max_broken
+
     def is_done_given(self, trials: list[Trial]) -> bool:
         completed = sum(1 for t in trials if t.status is Status.COMPLETED)
         if self._exp.max_trials is not None and completed >= self._exp.max_trials:
@@ -423,7 +426,7 @@ class ExperimentClient:
             self.release_lost()
             with self.storage.suggest_lock(self.id):
                 trials = self.storage.fetch_trials(self.id)
-                if self.budget_left(trials) <= 0:
+                if self.budget_left(trials) <= 0 or self.too_many_broken(trials):
                     return None
                 trial = self.storage.reserve_trial(self.id, self.worker)
                 if trial is None and self._produce(trials, 1):

@@ -21,19 +21,32 @@ def copy_script(tmp_path: Path, name: str = "quadratic.py") -> Path:
     return dest
 
 
-def orion(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120,
-          check: int | None = None) -> subprocess.CompletedProcess[str]:
+def orion(
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    check: int | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run `orion ARGS` and return the finished process (stdout and stderr as text)."""
     full_env = {**os.environ, **(env or {})}
-    proc = subprocess.run([ORION, *args], cwd=cwd, env=full_env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [ORION, *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
     if check is not None:
         assert proc.returncode == check, (proc.returncode, proc.stdout, proc.stderr)
     return proc
 
 
-def hunt_json(*args: str, cwd: Path, env: dict[str, str] | None = None,
-              check: int = 0) -> dict[str, Any]:
+def hunt_json(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, check: int = 0
+) -> dict[str, Any]:
     proc = orion("hunt", "--json", *args, cwd=cwd, env=env, check=check)
     doc = json.loads(proc.stdout)
     assert doc["schema"] == 1 and doc["command"] == "hunt"

@@ -17,22 +17,45 @@ def _records(entry: dict) -> list[dict]:
 
 def test_hunt_runs_exactly_max_trials_and_reports_best(tmp_path):
     copy_script(tmp_path)
-    entry = hunt_json("-n", "exp", "--exp-max-trials", "5", PYTHON, "quadratic.py",
-                      "-x~uniform(0, 1)", cwd=tmp_path)
+    entry = hunt_json(
+        "-n",
+        "exp",
+        "--exp-max-trials",
+        "5",
+        PYTHON,
+        "quadratic.py",
+        "-x~uniform(0, 1)",
+        cwd=tmp_path,
+    )
     assert entry["counts"]["completed"] == 5
     assert sum(entry["counts"].values()) == 5
     assert entry["best"]["objective"] == min(
-        (t["params"]["x"] - 0.3) ** 2 for t in status_json("--all", cwd=tmp_path)[
-            "experiments"][0]["trials"])
+        (t["params"]["x"] - 0.3) ** 2
+        for t in status_json("--all", cwd=tmp_path)["experiments"][0]["trials"]
+    )
     assert entry["reason"] == "done"
 
 
 def test_child_gets_options_as_spelled_env_cwd_and_logs(tmp_path):
     copy_script(tmp_path, "echo_args.py")
-    entry = hunt_json("-n", "exp", "--exp-max-trials", "2", PYTHON, "echo_args.py",
-                      "--lr~loguniform(1e-5, 1.0)", "-x~uniform(-1, 1)", "--layers~randint(1, 4)",
-                      "--note", "a~b", "--out~/data", '{"a": {"b": 1}}', "--epochs", "3",
-                      cwd=tmp_path)
+    entry = hunt_json(
+        "-n",
+        "exp",
+        "--exp-max-trials",
+        "2",
+        PYTHON,
+        "echo_args.py",
+        "--lr~loguniform(1e-5, 1.0)",
+        "-x~uniform(-1, 1)",
+        "--layers~randint(1, 4)",
+        "--note",
+        "a~b",
+        "--out~/data",
+        '{"a": {"b": 1}}',
+        "--epochs",
+        "3",
+        cwd=tmp_path,
+    )
     records = _records(entry)
     assert len(records) == 2
     for record in records:
@@ -57,11 +80,28 @@ def test_child_gets_options_as_spelled_env_cwd_and_logs(tmp_path):
 
 def test_orion_prefix_form_and_templates(tmp_path):
     copy_script(tmp_path, "echo_args.py")
-    entry = hunt_json("-n", "tpl", "--exp-max-trials", "1", PYTHON, "echo_args.py",
-                      "--lr", "orion~uniform(0, 1)", "--id={trial.id}",
-                      "--dir", "{trial.working_dir}/ckpt", "--exp", "{exp.name}-v{exp.version}",
-                      "--hash", "{trial.hash_params}", "--root", "{exp.working_dir}",
-                      "--keep", "{not.a.template}", cwd=tmp_path)
+    entry = hunt_json(
+        "-n",
+        "tpl",
+        "--exp-max-trials",
+        "1",
+        PYTHON,
+        "echo_args.py",
+        "--lr",
+        "orion~uniform(0, 1)",
+        "--id={trial.id}",
+        "--dir",
+        "{trial.working_dir}/ckpt",
+        "--exp",
+        "{exp.name}-v{exp.version}",
+        "--hash",
+        "{trial.hash_params}",
+        "--root",
+        "{exp.working_dir}",
+        "--keep",
+        "{not.a.template}",
+        cwd=tmp_path,
+    )
     (record,) = _records(entry)
     argv = record["argv"]
     env = record["env"]
@@ -79,15 +119,17 @@ def test_executable_script_and_program_on_path(tmp_path):
     text = script.read_text()
     script.write_text(f"#!{sys.executable}\n{text}")
     script.chmod(0o755)
-    entry = hunt_json("-n", "exe", "--exp-max-trials", "2", "./quadratic.py", "-x~uniform(0, 1)",
-                      cwd=tmp_path)
+    entry = hunt_json(
+        "-n", "exe", "--exp-max-trials", "2", "./quadratic.py", "-x~uniform(0, 1)", cwd=tmp_path
+    )
     assert entry["counts"]["completed"] == 2
     bindir = tmp_path / "bin"
     bindir.mkdir()
     (bindir / "quad").symlink_to(script)
     env = {"PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
-    entry = hunt_json("-n", "onpath", "--exp-max-trials", "2", "quad", "-x~uniform(0, 1)",
-                      cwd=tmp_path, env=env)
+    entry = hunt_json(
+        "-n", "onpath", "--exp-max-trials", "2", "quad", "-x~uniform(0, 1)", cwd=tmp_path, env=env
+    )
     assert entry["counts"]["completed"] == 2
 
 
@@ -106,8 +148,17 @@ def test_resume_continues_and_stored_command_is_reused(tmp_path):
 
 def test_init_only_creates_and_runs_nothing(tmp_path):
     copy_script(tmp_path)
-    entry = hunt_json("-n", "exp", "--init-only", "--exp-max-trials", "3", PYTHON,
-                      "quadratic.py", "-x~uniform(0, 1)", cwd=tmp_path)
+    entry = hunt_json(
+        "-n",
+        "exp",
+        "--init-only",
+        "--exp-max-trials",
+        "3",
+        PYTHON,
+        "quadratic.py",
+        "-x~uniform(0, 1)",
+        cwd=tmp_path,
+    )
     assert entry["reason"] == "initialized"
     assert sum(entry["counts"].values()) == 0
     info = json.loads(orion("info", "-n", "exp", "--json", cwd=tmp_path, check=0).stdout)["data"]
@@ -119,23 +170,64 @@ def test_same_seed_gives_same_trials_and_finite_space_ends(tmp_path):
     copy_script(tmp_path)
     params = []
     for store in ("a", "b"):
-        hunt_json("-n", "seeded", "--storage", str(tmp_path / store), "--seed", "7",
-                  "--exp-max-trials", "4", PYTHON, "quadratic.py", "-x~uniform(0, 1)",
-                  cwd=tmp_path)
-        data = json.loads(orion("status", "--json", "--all", "--storage", str(tmp_path / store),
-                                cwd=tmp_path, check=0).stdout)["data"]
+        hunt_json(
+            "-n",
+            "seeded",
+            "--storage",
+            str(tmp_path / store),
+            "--seed",
+            "7",
+            "--exp-max-trials",
+            "4",
+            PYTHON,
+            "quadratic.py",
+            "-x~uniform(0, 1)",
+            cwd=tmp_path,
+        )
+        data = json.loads(
+            orion(
+                "status",
+                "--json",
+                "--all",
+                "--storage",
+                str(tmp_path / store),
+                cwd=tmp_path,
+                check=0,
+            ).stdout
+        )["data"]
         params.append(sorted(t["params"]["x"] for t in data["experiments"][0]["trials"]))
     assert params[0] == params[1]
-    entry = hunt_json("-n", "finite", "--exp-max-trials", "50", PYTHON, "quadratic.py",
-                      "-x~choices([0.1, 0.3])", "--y~randint(0, 3)", cwd=tmp_path)
+    entry = hunt_json(
+        "-n",
+        "finite",
+        "--exp-max-trials",
+        "50",
+        PYTHON,
+        "quadratic.py",
+        "-x~choices([0.1, 0.3])",
+        "--y~randint(0, 3)",
+        cwd=tmp_path,
+    )
     assert entry["counts"]["completed"] == 6
     assert entry["reason"] == "done"
 
 
 def test_n_workers_runs_trials_at_once(tmp_path):
     copy_script(tmp_path)
-    entry = hunt_json("-n", "par", "--exp-max-trials", "6", "--n-workers", "3", PYTHON,
-                      "quadratic.py", "-x~uniform(0, 1)", "--sleep", "0.3", cwd=tmp_path)
+    entry = hunt_json(
+        "-n",
+        "par",
+        "--exp-max-trials",
+        "6",
+        "--n-workers",
+        "3",
+        PYTHON,
+        "quadratic.py",
+        "-x~uniform(0, 1)",
+        "--sleep",
+        "0.3",
+        cwd=tmp_path,
+    )
     assert entry["counts"]["completed"] == 6
     trials = status_json("--all", cwd=tmp_path)["experiments"][0]["trials"]
     assert len(trials) == 6
@@ -145,18 +237,36 @@ def test_config_file_and_precedence(tmp_path):
     copy_script(tmp_path)
     (tmp_path / "exp.yaml").write_text(
         "experiment:\n  name: fromfile\n  max_trials: 2\n  algorithm: {random: {seed: 3}}\n"
-        "worker:\n  n_workers: 2\nstorage: ./store-from-file\n")
+        "worker:\n  n_workers: 2\nstorage: ./store-from-file\n"
+    )
     entry = hunt_json("-c", "exp.yaml", PYTHON, "quadratic.py", "-x~uniform(0, 1)", cwd=tmp_path)
     assert entry["name"] == "fromfile" and entry["counts"]["completed"] == 2
     assert (tmp_path / "store-from-file").is_dir()
     # env < -c file < flags
-    entry = hunt_json("-c", "exp.yaml", "-n", "flagname", "--exp-max-trials", "1",
-                      PYTHON, "quadratic.py", "-x~uniform(0, 1)", cwd=tmp_path,
-                      env={"ORION_EXP_MAX_TRIALS": "4"})
+    entry = hunt_json(
+        "-c",
+        "exp.yaml",
+        "-n",
+        "flagname",
+        "--exp-max-trials",
+        "1",
+        PYTHON,
+        "quadratic.py",
+        "-x~uniform(0, 1)",
+        cwd=tmp_path,
+        env={"ORION_EXP_MAX_TRIALS": "4"},
+    )
     assert entry["name"] == "flagname" and entry["counts"]["completed"] == 1
     (tmp_path / "nomax.yaml").write_text("experiment:\n  name: envmax\n")
-    entry = hunt_json("-c", "nomax.yaml", PYTHON, "quadratic.py", "-x~uniform(0, 1)",
-                      cwd=tmp_path, env={"ORION_EXP_MAX_TRIALS": "3"})
+    entry = hunt_json(
+        "-c",
+        "nomax.yaml",
+        PYTHON,
+        "quadratic.py",
+        "-x~uniform(0, 1)",
+        cwd=tmp_path,
+        env={"ORION_EXP_MAX_TRIALS": "3"},
+    )
     assert entry["counts"]["completed"] == 3
 
 
@@ -168,16 +278,28 @@ def test_script_config_files_are_rendered_per_trial(tmp_path):
         "text = open(path).read()\n"
         "out = os.path.join(os.environ['ORION_WORKING_DIR'], 'seen.txt')\n"
         "open(out, 'w').write(path + '\\n' + text)\n"
-        "report_objective(1.0)\n")
+        "report_objective(1.0)\n"
+    )
     (tmp_path / "c.yaml").write_text(
         "model:\n  lr: orion~loguniform(1e-5, 1.0)\n  depth: 3\n"
-        "layers: ['orion~randint(1, 4)', 5]\nrun: '{trial.id}'\n")
+        "layers: ['orion~randint(1, 4)', 5]\nrun: '{trial.id}'\n"
+    )
     (tmp_path / "c.json").write_text('{"opt": {"momentum": "orion~uniform(0, 1)"}, "k": 1}')
     (tmp_path / "c.txt").write_text("dropout = drop~uniform(0, 0.5)\nname = {exp.name}\n")
     for fname in ("c.yaml", "c.json", "c.txt"):
         original = (tmp_path / fname).read_text()
-        entry = hunt_json("-n", fname.replace(".", "-"), "--exp-max-trials", "2", PYTHON,
-                          "train.py", "--config", fname, "--seed~randint(0, 100)", cwd=tmp_path)
+        entry = hunt_json(
+            "-n",
+            fname.replace(".", "-"),
+            "--exp-max-trials",
+            "2",
+            PYTHON,
+            "train.py",
+            "--config",
+            fname,
+            "--seed~randint(0, 100)",
+            cwd=tmp_path,
+        )
         assert entry["counts"]["completed"] == 2
         assert (tmp_path / fname).read_text() == original
         for seen in Path(entry["working_dir"]).glob("*/seen.txt"):

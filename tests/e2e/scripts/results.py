@@ -1,6 +1,5 @@
 """Write whatever results file --mode asks for."""
 
-import json
 import os
 import sys
 

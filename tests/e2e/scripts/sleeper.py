@@ -1,7 +1,6 @@
 """Sleep long (until stopped), leaving a marker; report if woken normally."""
 
 import os
-import signal
 import sys
 import time
 
