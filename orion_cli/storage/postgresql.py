@@ -115,7 +115,12 @@ MIGRATIONS: dict[int, Callable[[Conn], None]] = {0: migrate_v0_to_v1}
 
 def _stored_version(conn: Conn) -> int | None:
     """The schema version of the database; None when orion_cli never created its tables."""
-    row = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+    # A plain query of the catalog, not to_regclass(): it sees a table that another session
+    # created while this one waited for the schema lock (to_regclass may use a stale cache).
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables "
+        "WHERE schemaname = current_schema() AND tablename = 'schema_version')"
+    ).fetchone()
     if not row or not row[0]:
         return None
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()

@@ -72,6 +72,32 @@ def test_first_use_creates_the_current_schema(url):
     assert "up to date (schema v1)" in pg.upgrade_schema(url)
 
 
+def test_many_first_users_of_a_new_database_create_the_schema_once(url):
+    import threading
+
+    storages = [pg.open_postgresql(url) for _ in range(8)]
+    start = threading.Barrier(len(storages))
+    errors: list[BaseException] = []
+
+    def first_use(storage: pg.PostgreSQLStorage) -> None:
+        start.wait()
+        try:
+            storage.list_experiments()
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_use, args=(s,)) for s in storages]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for storage in storages:
+        storage.close()
+    assert errors == []
+    with _admin(url) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+
+
 def test_upgrade_schema_creates_the_tables_of_an_empty_database(url):
     message = pg.upgrade_schema(url)
     assert message.startswith("created the orion_cli tables (schema v1)")
