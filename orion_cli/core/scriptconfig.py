@@ -65,6 +65,11 @@ def parse_config(text: str, fmt: str, *, source: str = "the script config") -> C
     document = _load(text, fmt, source)
     priors: dict[str, str] = {}
     for name, prior in _find_priors(document, ()):
+        if not name:
+            raise ConfigError(
+                f"{source} has a prior with no key ({PRIOR_MARK}{prior}): "
+                f"put it under a key, e.g. lr: {PRIOR_MARK}{prior}"
+            )
         if name in priors:
             raise SpaceError(f"prior {name!r} is declared twice in {source}: declare it once")
         parse_prior(name, prior)
