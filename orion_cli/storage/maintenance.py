@@ -79,7 +79,7 @@ def _journal_path(directory: Path) -> Path:
     return path
 
 
-Scanned = tuple[int, bytes, "Record | None", str]
+Scanned = tuple[int, bytes, Record | None, str]
 
 
 def _scan(data: bytes) -> tuple[list[Scanned], bytes, Records]:
