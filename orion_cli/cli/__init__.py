@@ -20,6 +20,15 @@ _COMMANDS = {
     "db": "orion_cli.cli.db:db",
 }
 
+# One-line help of each command, so that `orion --help` imports none of them.
+_SHORT_HELP = {
+    "db": "Check, repair, compact or upgrade the storage.",
+    "hunt": "Run trials of a script whose arguments carry priors.",
+    "info": "Everything about one experiment.",
+    "list": "The experiments in the storage.",
+    "status": "Trials by status and the best objective of each experiment.",
+}
+
 _state = {"debug": False}
 
 
@@ -56,6 +65,11 @@ class OrionGroup(click.Group):
         module, attr = target.split(":")
         command: click.Command = getattr(importlib.import_module(module), attr)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

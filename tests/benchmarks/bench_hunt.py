@@ -1,0 +1,178 @@
+"""`make bench`: orion hunt against a bare launch loop, startup, status and child import costs.
+
+Runs each measurement side by side in one process, repeated, and writes the medians and ratios to
+tests/benchmarks/RESULTS.md (section "hunt"). Usage:
+
+    python tests/benchmarks/bench_hunt.py [--quick] [--reps 3] [--trials 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+BIN = Path(sys.executable).parent
+ORION = str(BIN / "orion")
+TRIVIAL = """\
+import json, os, sys
+x = float(sys.argv[sys.argv.index("-x") + 1])
+with open(os.environ["ORION_RESULTS_PATH"], "w") as f:
+    json.dump([{"name": "o", "type": "objective", "value": (x - 0.3) ** 2}], f)
+"""
+
+
+def timed(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env={**os.environ, **(env or {})}, cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def bare_loop(work: Path, n: int) -> float:
+    """The same launches without orion: one subprocess per trial, results read back."""
+    script = work / "trivial.py"
+    start = time.perf_counter()
+    for i in range(n):
+        results = work / "bare-results.json"
+        subprocess.run([sys.executable, str(script), "-x", str(i / n)],
+                       env={**os.environ, "ORION_RESULTS_PATH": str(results)}, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        json.loads(results.read_text())
+    return time.perf_counter() - start
+
+
+def hunt(work: Path, n: int, tag: str) -> float:
+    storage = work / f"store-{tag}"
+    shutil.rmtree(storage, ignore_errors=True)
+    return timed([ORION, "hunt", "-n", "bench", "--storage", str(storage), "--exp-max-trials",
+                  str(n), sys.executable, "trivial.py", "-x~uniform(0, 1)"], cwd=work)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def bench_overhead(work: Path, sizes: list[int], reps: int) -> list[dict]:
+    rows = []
+    for n in sizes:
+        hunts, bares = [], []
+        for rep in range(reps):  # interleaved: both see the same machine state
+            bares.append(bare_loop(work, n))
+            hunts.append(hunt(work, n, f"{n}-{rep}"))
+        h, b = median(hunts), median(bares)
+        rows.append({"trials": n, "hunt_s": h, "bare_s": b, "ratio": h / b,
+                     "overhead_ms_per_trial": (h - b) / n * 1000})
+        print(f"  {n} trials: hunt {h:.2f} s, bare {b:.2f} s, ratio {h / b:.3f}", flush=True)
+    return rows
+
+
+def bench_startup(work: Path, reps: int) -> dict:
+    helps = [timed([ORION, "--help"]) for _ in range(reps)]
+    versions = [timed([ORION, "--version"]) for _ in range(reps)]
+    plain = [timed([sys.executable, "-c", "pass"]) for _ in range(reps)]
+    child = [timed([sys.executable, "-c", "import orion_cli.client"]) for _ in range(reps)]
+    return {"help_s": median(helps), "version_s": median(versions),
+            "python_s": median(plain), "import_client_s": median(child),
+            "import_client_extra_ms": (median(child) - median(plain)) * 1000}
+
+
+def make_big_experiment(storage: Path, n: int) -> None:
+    sys.path.insert(0, str(HERE.parent.parent))
+    from orion_cli.client import build_experiment
+
+    exp = build_experiment("big", space={"x": "uniform(0, 1)", "y": "randint(0, 100)"},
+                           algorithm={"random": {"seed": 1}}, max_trials=n,
+                           storage=str(storage), heartbeat=0)
+    exp.workon(lambda x, y: (x - 0.3) ** 2 + y)
+    exp.close()
+
+
+def bench_status(work: Path, n: int, reps: int) -> dict:
+    storage = work / "store-big"
+    if not storage.exists():
+        start = time.perf_counter()
+        make_big_experiment(storage, n)
+        print(f"  built {n} trials in {time.perf_counter() - start:.1f} s", flush=True)
+    status = [timed([ORION, "status", "--storage", str(storage)]) for _ in range(reps)]
+    status_json = [timed([ORION, "status", "--json", "--storage", str(storage)])
+                   for _ in range(reps)]
+    return {"trials": n, "status_s": median(status), "status_json_s": median(status_json)}
+
+
+def write_results(rows: list[dict], startup: dict, status: dict, args: argparse.Namespace,
+                  elapsed: float) -> Path:
+    path = HERE / "RESULTS.md"
+    old = path.read_text() if path.exists() else ""
+    head, sep, rest = old.partition("<!-- hunt:start -->")
+    tail = rest.partition("<!-- hunt:end -->")[2] if sep else ""
+    lines = [
+        "<!-- hunt:start -->",
+        "## orion hunt against a bare loop (`make bench`)",
+        "",
+        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
+        f"Python {platform.python_version()}",
+        f"- command: `python tests/benchmarks/bench_hunt.py {' '.join(sys.argv[1:])}` "
+        f"({args.reps} repetitions, medians; took {elapsed:.0f} s)",
+        "- the script: a standard-library one-liner that writes its results file",
+        "",
+        "| trials | orion hunt (s) | bare loop (s) | hunt/bare | overhead per trial (ms) |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(f"| {r['trials']} | {r['hunt_s']:.2f} | {r['bare_s']:.2f} | "
+                     f"{r['ratio']:.3f} | {r['overhead_ms_per_trial']:.2f} |")
+    lines += [
+        "",
+        "| measurement | median | target |",
+        "| --- | ---: | ---: |",
+        f"| `orion --help` | {startup['help_s']:.3f} s | <= 0.3 s |",
+        f"| `orion --version` | {startup['version_s']:.3f} s | (Oríon 0.2.7: 2.1 s) |",
+        f"| `orion status` of {status['trials']} trials | {status['status_s']:.3f} s | <= 1 s |",
+        f"| `orion status --json` of {status['trials']} trials | {status['status_json_s']:.3f} s "
+        "| <= 1 s |",
+        f"| child's `import orion_cli.client` beyond a bare `python -c pass` "
+        f"| {startup['import_client_extra_ms']:.1f} ms | small |",
+        "",
+        "<!-- hunt:end -->",
+    ]
+    text = (head.rstrip() + "\n\n" if head.strip() else "# Benchmark results\n\n")
+    path.write_text(text + "\n".join(lines) + tail)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--reps", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [20, 50] if args.quick else [100, 500, 2000]
+    n_status = 1000 if args.quick else 10_000
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="orion-bench-") as tmp:
+        work = Path(tmp)
+        (work / "trivial.py").write_text(TRIVIAL)
+        print("startup and child import:", flush=True)
+        startup = bench_startup(work, max(10, args.reps))
+        print(f"  {startup}", flush=True)
+        print("hunt against a bare loop:", flush=True)
+        rows = bench_overhead(work, sizes, args.reps)
+        print("status:", flush=True)
+        status = bench_status(work, n_status, max(5, args.reps))
+        print(f"  {status}", flush=True)
+    path = write_results(rows, startup, status, args, time.perf_counter() - started)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
