@@ -97,7 +97,10 @@ def render_config(
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     import yaml  # lazily: importing this module stays cheap
 
-    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    text = str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    if "\x85" in text:  # PyYAML writes NEL as is, then reads it back as a line break
+        text = str(yaml.safe_dump(document, sort_keys=False))
+    return text
 
 
 def merge_priors(

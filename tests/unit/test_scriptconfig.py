@@ -94,6 +94,13 @@ def test_a_document_that_needs_no_change_comes_back_as_given(fmt):
     assert render_config(template, {}, CONTEXT) == text
 
 
+def test_render_yaml_keeps_unicode_readable_and_exact():
+    template = parse_config("a: orion~uniform(0, 1)\nb: café\nc: '{exp.name}'\n", "yaml")
+    assert render_config(template, {"a": 0.5}, {"exp.name": "é"}) == "a: 0.5\nb: café\nc: é\n"
+    template = parse_config('a: orion~uniform(0, 1)\nb: "x\\Ny"\n', "yaml")
+    assert yaml.safe_load(render_config(template, {"a": 0.5}, {})) == {"a": 0.5, "b": "x\x85y"}
+
+
 def test_a_yaml_document_with_only_templates_is_rendered():
     template = parse_config("out: '{trial.id}'\n", "yaml")
     assert render_config(template, {}, CONTEXT) == "out: abc123\n"
@@ -258,8 +265,7 @@ PRIORS = st.sampled_from(
         "choices(['a', 'b c', 'd: e'])",
         "choices({'x': 0.25, 'y': 0.75})",
         "choices([1, 2.5, True])",
-        "fidelity(1, 64, base=4)",
-    ]
+    ]  # no fidelity: a space holds at most one, and a generated document may repeat it
 )
 KEYS = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=6
