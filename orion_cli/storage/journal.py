@@ -59,6 +59,7 @@ from orion_cli.storage.memory import (
     Record,
     Records,
     experiment_from_record,
+    gc_paused,
     not_found_experiment,
     not_found_trial,
     suggest_lock_timeout_message,
@@ -347,7 +348,8 @@ class JournalStorage:
         with self._reading():
             records = self._records.trials.get(experiment, {}).values()
             wanted = None if status is None else Status(status).value
-            return [trial_from_record(r) for r in records if wanted in (None, r["status"])]
+            with gc_paused():
+                return [trial_from_record(r) for r in records if wanted in (None, r["status"])]
 
     def fetch_trial(self, experiment: str, trial_id: str) -> Trial:
         with self._reading():
@@ -511,7 +513,8 @@ class JournalStorage:
         if size < self._offset:  # truncated behind our back: replay from the start
             self._open_reader()
         if size > self._offset:
-            self._replay(os.pread(self._fd, size - self._offset, self._offset))  # type: ignore[arg-type]
+            with gc_paused():
+                self._replay(os.pread(self._fd, size - self._offset, self._offset))  # type: ignore[arg-type]
 
     def _open_reader(self) -> None:
         self._close_files()

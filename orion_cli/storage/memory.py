@@ -9,6 +9,7 @@ ones), and decides each compare-and-set; `MemoryStorage` applies the decisions u
 
 from __future__ import annotations
 
+import gc
 import heapq
 import itertools
 import threading
@@ -38,13 +39,47 @@ def copy_json(value: Any) -> Any:
     return value
 
 
+_SCALARS = (str, int, float, bool)
+_STATUS = {status.value: status for status in Status}
+_TRIAL_FIELDS = frozenset(Trial.__dataclass_fields__)
+
+
+def _copy_dict(value: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a dict; the common flat dict of scalars takes the fast path."""
+    for item in value.values():
+        if item is not None and type(item) not in _SCALARS:
+            return copy_json(value)  # type: ignore[no-any-return]
+    return value.copy()
+
+
 def trial_from_record(record: Record) -> Trial:
-    """A Trial that shares no mutable object with the stored record."""
-    data = dict(record)
-    data["params"] = copy_json(record["params"])
-    data["meta"] = copy_json(record.get("meta") or {})
-    data["results"] = copy_json(record.get("results") or [])
-    return Trial.from_dict(data)
+    """A Trial that shares no mutable object with the stored record.
+
+    Builds the Trial directly rather than through `Trial.from_dict` because `fetch_trials` of
+    a large experiment spends most of its time here.
+    """
+    fields = {key: value for key, value in record.items() if key in _TRIAL_FIELDS}
+    fields["status"] = _STATUS[record["status"]]
+    fields["params"] = _copy_dict(record["params"])
+    fields["meta"] = _copy_dict(record.get("meta") or {})
+    fields["results"] = tuple(_copy_dict(result) for result in record.get("results") or ())
+    return Trial(**fields)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small acyclic objects.
+
+    Reading 30,000 trials creates ~10 objects each; the collector would otherwise run
+    hundreds of times over the growing heap for nothing (the objects form no cycles).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def experiment_from_record(record: Record) -> Experiment:

@@ -1,0 +1,173 @@
+"""Journal storage scaling: per-operation cost at 1,000 and 30,000 stored trials, cold reads.
+
+Run `python tests/benchmarks/bench_storage.py` (`--sizes 1000 30000`, `--ops 300`). For each size
+a fresh journal is filled with that many trials of one experiment (90% completed with results,
+10% new; written with the storage's own line format), then it times, per call: register_trial,
+reserve_trial, heartbeat, update_trial to completed (`complete`), fetch_trial, release_lost
+finding nothing, and the same `complete` with fsync=True. `cold read` is a fresh process that
+imports orion_cli, opens the journal and fetches every trial: the wall and CPU time inside the
+process and the wall time of the whole process (interpreter start included); CPU time is the
+steadier figure on a shared machine. `compact` is one compaction.
+Prints a Markdown table; the last column is the ratio of the largest size to the smallest
+(flat means close to 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from orion_cli.core.trial import Status, Trial  # noqa: E402
+from orion_cli.storage.journal import JournalStorage, encode, encode_trial, header  # noqa: E402
+
+EXPERIMENT = "bench"
+
+COLD_READ = r"""
+import sys, time
+start, cpu = time.perf_counter(), time.process_time()
+from pathlib import Path
+from orion_cli.storage.journal import JournalStorage
+store = JournalStorage(Path(sys.argv[1]))
+trials = store.fetch_trials("bench")
+print(len(trials), time.perf_counter() - start, time.process_time() - cpu)
+"""
+
+
+def make_trial(index: int, done: bool) -> Trial:
+    params = {"lr": 10 ** -(index % 7) * 1.234, "layers": index % 9, "act": "relu"}
+    trial = Trial(
+        id=f"{index:032x}",
+        experiment=EXPERIMENT,
+        params=params,
+        hash_params=f"{index:032x}",
+        submit_time=1e9 + index,
+    )
+    if not done:
+        return trial
+    return trial.with_(
+        status=Status.COMPLETED,
+        worker=f"host-{index % 16}-{index % 997}",
+        results=({"name": "loss", "type": "objective", "value": 0.5 + index / 7e4},),
+        start_time=1e9 + index + 1,
+        end_time=1e9 + index + 60,
+        heartbeat=1e9 + index + 59,
+        exit_code=0,
+    )
+
+
+def fill(directory: Path, count: int) -> None:
+    lines = [header()]
+    lines += [encode(encode_trial(make_trial(i, i % 10 != 0).to_dict())) for i in range(count)]
+    directory.mkdir(parents=True)
+    (directory / "journal.jsonl").write_bytes(b"".join(lines))
+
+
+def per_call(ops: int, call: Callable[[int], object]) -> float:
+    """Median microseconds of `call(i)` for i in range(ops)."""
+    times = []
+    for i in range(ops):
+        start = time.perf_counter()
+        call(i)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e6
+
+
+def cold_read(directory: Path) -> tuple[float, float, float]:
+    """Seconds to import, open and read every trial in a fresh process: (wall inside the
+    process, CPU inside the process, wall of the whole process with interpreter start)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", COLD_READ, str(directory)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+    wall = time.perf_counter() - start
+    _, inside, cpu = out.split()
+    return float(inside), float(cpu), wall
+
+
+def operations(store: JournalStorage, ops: int, base: int) -> dict[str, float]:
+    new = [make_trial(base + i, False) for i in range(ops)]
+    reserved: list[Trial] = []
+    figures = {
+        "register_trial": per_call(ops, lambda i: store.register_trial(new[i])),
+        "reserve_trial": per_call(
+            ops,
+            lambda i: reserved.append(store.reserve_trial(EXPERIMENT, "w")),  # type: ignore[func-returns-value, arg-type]
+        ),
+        "heartbeat": per_call(ops, lambda i: store.heartbeat(reserved[i])),
+        "fetch_trial": per_call(ops, lambda i: store.fetch_trial(EXPERIMENT, reserved[i].id)),
+        "release_lost (none)": per_call(ops, lambda i: store.release_lost(EXPERIMENT, 3600)),
+    }
+    half = ops // 2
+    figures["complete"] = per_call(half, lambda i: complete(store, reserved[i]))
+    store.fsync = True
+    figures["complete, fsync=True"] = per_call(half, lambda i: complete(store, reserved[half + i]))
+    store.fsync = False
+    return figures
+
+
+def complete(store: JournalStorage, trial: Trial) -> None:
+    done = trial.with_(status=Status.COMPLETED, results=({"type": "objective", "value": 1.0},))
+    assert store.update_trial(done, expected=Status.RESERVED, owner="w")
+
+
+def measure(size: int, ops: int, work: Path) -> dict[str, float]:
+    directory = work / f"journal-{size}"
+    fill(directory, size)
+    figures: dict[str, float] = {"journal MB": (directory / "journal.jsonl").stat().st_size / 1e6}
+    inside, cpu, wall = cold_read(directory)
+    figures["cold read, in process (ms)"] = inside * 1e3
+    figures["cold read, in process, CPU (ms)"] = cpu * 1e3
+    figures["cold read, whole process (ms)"] = wall * 1e3
+    store = JournalStorage(directory)
+    start = time.perf_counter()
+    store.fetch_trials(EXPERIMENT)
+    figures["open + fetch_trials, warm (ms)"] = (time.perf_counter() - start) * 1e3
+    figures.update({f"{k} (µs)": v for k, v in operations(store, ops, size).items()})
+    start = time.perf_counter()
+    store.compact()
+    figures["compact (ms)"] = (time.perf_counter() - start) * 1e3
+    store.close()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 30000])
+    parser.add_argument("--ops", type=int, default=300)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-journal-"))
+    try:
+        results = {size: measure(size, args.ops, work) for size in args.sizes}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    sizes = args.sizes
+    print(f"| journal storage | {' | '.join(f'{s:,} trials' for s in sizes)} | ratio |")
+    print(f"|---|{'---|' * len(sizes)}---|")
+    for name in results[sizes[0]]:
+        values = [results[size][name] for size in sizes]
+        ratio = values[-1] / values[0] if values[0] else float("nan")
+        cells = " | ".join(f"{v:,.1f}" for v in values)
+        print(f"| {name} | {cells} | {ratio:.2f} |")
+    print(json.dumps({"python": sys.version.split()[0], "cpus": os.cpu_count()}))
+
+
+if __name__ == "__main__":
+    main()
