@@ -76,3 +76,7 @@ class WaitingForTrials(OrionError):
     """Nothing to run right now: the remaining budget is held by trials running elsewhere."""
 
     exit_code = 0
+
+
+class TrialLost(OrionError):
+    """This worker's reservation of a trial was taken over (its heartbeat went stale)."""

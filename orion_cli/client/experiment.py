@@ -25,6 +25,7 @@ from orion_cli.errors import (
     ExperimentBroken,
     ExperimentConflict,
     ExperimentNotFound,
+    TrialLost,
     UserError,
     WaitingForTrials,
 )
@@ -513,7 +514,7 @@ class ExperimentClient:
             updated = current.with_(end_time=time.time(), **changes)
             if not self.storage.update_trial(updated, expected=Status.RESERVED, owner=self.worker):
                 self._lost.add(trial.id)
-                raise UserError(
+                raise TrialLost(
                     f"trial {trial.id} is no longer reserved by this worker (it was lost and "
                     "taken over): its outcome was not stored"
                 )
