@@ -315,7 +315,7 @@ class _Connector:
     def retrying(
         self,
         attempt: Callable[[bool], T],
-        on_failure: Callable[[_Transient], None] = (lambda exc: None),
+        on_failure: Callable[[_Transient], None] | None = None,
     ) -> T:
         """`attempt(retried)` until it does not raise _Transient, sleeping between tries."""
         delays = self.delays()
@@ -323,7 +323,8 @@ class _Connector:
             try:
                 return attempt(index > 0)
             except _Transient as exc:
-                on_failure(exc)
+                if on_failure is not None:
+                    on_failure(exc)
                 if index == self.tries - 1:
                     raise self.unreachable(exc.reason) from None
                 logger.warning(
@@ -374,14 +375,17 @@ def _json_default(value: Any) -> Any:
     return item() if callable(item) else str(value)
 
 
-def _tag_floats(value: Any) -> Any:
-    """JSON without NaN and infinities (jsonb refuses them): `{"$float": "nan"}` instead."""
+def _clean(value: Any) -> Any:
+    """What jsonb refuses, made storable: non-finite floats tagged as `{"$float": "nan"}`,
+    NUL characters (PostgreSQL text cannot hold them) replaced by U+FFFD."""
     if isinstance(value, float) and not math.isfinite(value):
         return {"$float": repr(value)}
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
     if isinstance(value, dict):
-        return {key: _tag_floats(item) for key, item in value.items()}
+        return {_clean(key): _clean(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_tag_floats(item) for item in value]
+        return [_clean(item) for item in value]
     return value
 
 
@@ -392,12 +396,14 @@ def _untag_float(obj: dict[str, Any]) -> Any:
 
 
 def dumps(record: dict[str, Any]) -> str:
-    """A record as jsonb text; non-finite floats tagged, NUL characters (refused) replaced."""
+    """A record as jsonb text (see `_clean` for the values jsonb refuses)."""
     try:
         text = json.dumps(record, allow_nan=False, default=_json_default)
     except ValueError:
-        text = json.dumps(_tag_floats(record), allow_nan=False, default=_json_default)
-    return text.replace("\\u0000", "\\ufffd")
+        text = ""
+    if not text or "\\u0000" in text:  # the rare slow path: walk the record
+        text = json.dumps(_clean(record), allow_nan=False, default=_json_default)
+    return text
 
 
 def loads(text: str) -> Any:
