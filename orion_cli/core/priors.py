@@ -22,7 +22,6 @@ DEFAULT_PRECISION = 4
 WEIGHT_TOLERANCE = 1e-6
 _MAX_DEPTH = 3  # choices([...]) nests one level; anything deeper is not a prior
 _EXAMPLE = "e.g. loguniform(1e-5, 1.0)"
-_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class _Prior:
 
 def prefix(name: str, text: str) -> str:
     """The start of every message about a prior: `--lr~'loguniform(0, 1)'` (always one line)."""
-    shown = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    shown = text.replace("\n", "\\n").replace("\r", "\\r")
     return f"--{name}~'{shown}'"
 
 
@@ -123,7 +122,8 @@ def _parse_call(name: str, text: str) -> ast.Call:
     except SyntaxError as exc:
         prior.fail(f"not a valid prior ({exc.msg})", f"write name(arguments), {_EXAMPLE}")
     except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
-        prior.fail(f"not a valid prior ({type(exc).__name__})", f"write it as {_EXAMPLE}")
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        prior.fail(f"not a valid prior ({reason})", f"write name(arguments), {_EXAMPLE}")
     call = tree.body
     if not isinstance(call, ast.Call):
         prior.fail(
@@ -191,13 +191,17 @@ def _describe(value: Any) -> str:
     return f"{shown} ({kinds.get(type(value), type(value).__name__)})"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 # -- argument checks shared by the builders ---------------------------------------------------
 
 
 def _arity(prior: _Prior, args: list[Any], signature: str, counts: tuple[int, ...]) -> None:
     if len(args) not in counts:
         prior.fail(
-            f"{prior.function} takes ({signature}), got {len(args)} arguments",
+            f"{prior.function} takes ({signature}), got {_count(len(args), 'argument')}",
             f"write {prior.function}({signature})",
         )
 
@@ -362,8 +366,8 @@ def _choices(prior: _Prior, args: list[Any], kwargs: dict[str, Any]) -> Dimensio
         raw_weights = [weight for _, weight in args[0].items]
     elif any(isinstance(arg, (list, tuple, _Pairs)) for arg in args):
         prior.fail(
-            f"choices takes one list, one dict, or the values themselves, got {len(args)} "
-            "arguments",
+            "choices takes one list, one dict, or the values themselves, "
+            f"got {_count(len(args), 'argument')}",
             "write choices(['a', 'b']) or choices({'a': 0.7, 'b': 0.3})",
         )
     else:

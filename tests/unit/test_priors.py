@@ -93,12 +93,12 @@ ERRORS = [
         "e.g. loguniform(1e-5, 1.0)",
     ),
     ("", "not a valid prior (invalid syntax): write name(arguments), e.g. loguniform(1e-5, 1.0)"),
-    ("uniform(0)", "uniform takes (low, high), got 1 arguments: write uniform(low, high)"),
+    ("uniform(0)", "uniform takes (low, high), got 1 argument: write uniform(low, high)"),
     ("normal(0, 1, 2)", "normal takes (mu, sigma), got 3 arguments: write normal(mu, sigma)"),
-    ("randint(1)", "randint takes (low, high), got 1 arguments: write randint(low, high)"),
+    ("randint(1)", "randint takes (low, high), got 1 argument: write randint(low, high)"),
     (
         "fidelity(1)",
-        "fidelity takes (low, high, base=2), got 1 arguments: write fidelity(low, high, base=2)",
+        "fidelity takes (low, high, base=2), got 1 argument: write fidelity(low, high, base=2)",
     ),
     ("uniform('a', 1)", "low must be a number, got 'a' (a string): write a number"),
     ("uniform(0, True)", "high must be a number, got True (a boolean): write a number"),
@@ -250,6 +250,11 @@ def test_huge_integers_are_refused_not_overflowed():
     text = "uniform(0, 1, default_value=" + "9" * 400 + ")"
     with pytest.raises(PriorSyntaxError, match=r"default_value is too large \(400 digits\)"):
         parse_prior("lr", text)
+
+
+def test_null_bytes_are_refused():
+    with pytest.raises(PriorSyntaxError, match=r"not a valid prior \(source code .*null bytes"):
+        parse_prior("lr", "uniform(0,\x00 1)")
 
 
 def test_prior_text_with_newlines_gives_a_one_line_message():
