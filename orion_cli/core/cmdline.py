@@ -213,9 +213,9 @@ def _slot(i: int, token: str, following: str | None, config: str) -> _Slot | Non
     if match:
         dashes, name, text = match.groups()
         return _Slot(i, 1, dashes + name, True, name, _unquote(text))
-    if token.startswith(f"--{config}="):
+    if config and token.startswith(f"--{config}="):
         return _Slot(i, 1, f"--{config}", True, "", token[len(config) + 3 :])
-    if token == f"--{config}" and following is not None:
+    if config and token == f"--{config}" and following is not None:
         return _Slot(i, 2, token, False, "", following)
     match = _OPTION.match(token)
     if match and following is not None and following.startswith(PRIOR_MARK):

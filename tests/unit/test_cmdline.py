@@ -71,6 +71,7 @@ def test_the_script_config_option_is_named_by_the_caller():
     assert parse_commandline(argv, user_script_config="hparams").config_path == "b.json"
     assert parse_commandline(argv, user_script_config="--hparams").config_path == "b.json"
     assert parse_commandline(["prog", "--config"]).config_path is None
+    assert parse_commandline(["prog", "--", "x"], user_script_config="").config_path is None
 
 
 @pytest.mark.parametrize(
