@@ -45,7 +45,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -133,9 +133,13 @@ def header() -> bytes:
     return encode({"k": "v", "v": FORMAT})
 
 
-def corrupt_line_error(path: Path, lineno: int, reason: str) -> StorageError:
+class CorruptJournal(StorageError):
+    """A line of the journal, before its end, is not a record."""
+
+
+def corrupt_line_error(path: Path, lineno: int, reason: str) -> CorruptJournal:
     where = path.parent
-    return StorageError(
+    return CorruptJournal(
         f"the journal {path} is corrupt at line {lineno} ({reason}): run "
         f"`orion db check --storage {where}` to see the damage and "
         f"`orion db repair --storage {where}` to set the bad lines aside"
@@ -468,7 +472,17 @@ class JournalStorage:
     @contextmanager
     def _reading(self) -> Iterator[None]:
         with self._mutex:
-            self._refresh()
+            try:
+                self._refresh()
+            except CorruptJournal as exc:
+                # Read without the lock, a network filesystem may show a line before all its
+                # bytes: only a bad line still there under the lock is damage.
+                with ExitStack() as stack:
+                    try:
+                        stack.enter_context(self.journal_lock())
+                    except StorageError:
+                        raise exc from None
+                    self._refresh()
             yield
 
     @contextmanager
@@ -477,6 +491,7 @@ class JournalStorage:
         with self.journal_lock():
             self._refresh()
             if self._fd is not None and os.fstat(self._fd).st_size > self._offset:
+                self._refresh()  # the tail may have become complete lines meanwhile
                 os.ftruncate(self._writer(), self._offset)
             yield
 
