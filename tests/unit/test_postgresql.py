@@ -221,9 +221,9 @@ def test_unknown_role_is_a_login_error_not_retried(url):
 def test_connections_killed_by_the_server_are_replaced(url, caplog):
     storage = pg.open_postgresql(url, retries=4, backoff=0.01)
     storage.register_trial(_trial(1))
-    with _admin(url) as conn:
+    with _admin(url) as conn:  # the timeout argument waits until the backends are gone
         killed = conn.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchone()
     assert killed is not None and killed[0] >= 1
