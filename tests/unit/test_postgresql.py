@@ -262,7 +262,7 @@ def test_a_retried_write_recognises_its_own_first_attempt(url, monkeypatch):
 # -- records --------------------------------------------------------------------------------
 
 
-def test_values_jsonb_refuses_round_trip(url):
+def test_values_jsonb_refuses_still_round_trip(url):
     storage = pg.open_postgresql(url)
     odd = _trial(
         1,
