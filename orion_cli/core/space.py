@@ -25,6 +25,8 @@ def _clip_unit(u: float) -> float:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()  # np.float64(0.1) -> 0.1: prior text must parse back
     return repr(value)
 
 
