@@ -548,9 +548,11 @@ class PostgreSQLStorage:
         pool, conn = self._checkout()
         try:
             return op(conn, retried)
-        except (psycopg.OperationalError, psycopg.errors.InsufficientPrivilege) as exc:
-            raise self._translate(exc, conn, pool) from exc
-        except psycopg.errors.ReadOnlySqlTransaction as exc:
+        except (
+            psycopg.OperationalError,
+            psycopg.errors.InsufficientPrivilege,
+            psycopg.errors.ReadOnlySqlTransaction,
+        ) as exc:
             raise self._translate(exc, conn, pool) from exc
         finally:
             pool.putconn(conn)
