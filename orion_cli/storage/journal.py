@@ -310,6 +310,11 @@ class JournalStorage:
         self._fd: int | None = None  # read descriptor on the journal file we have replayed
         self._wfd: int | None = None  # append descriptor on the same file
         self._directory_ok = False
+        self._records: Records
+        self._offset: int
+        self._lines: int
+        self._sizes: dict[tuple[str, ...], int]
+        self._live_bytes: int
         self._reset_state()
 
     # -- experiments ---------------------------------------------------------------------
@@ -363,6 +368,9 @@ class JournalStorage:
             return trial_from_record(record)
 
     def reserve_trial(self, experiment: str, worker: str) -> Trial | None:
+        with self._reading():
+            if self._records.next_reservable(experiment) is None:
+                return None  # nothing to take: no need to lock
         with self._transaction():
             record = self._records.reserve(experiment, worker, time.time())
             if record is None:
@@ -386,6 +394,9 @@ class JournalStorage:
             return True
 
     def release_lost(self, experiment: str, timeout: float) -> list[Trial]:
+        with self._reading():
+            if not self._records.lost(experiment, time.time() - timeout):
+                return []  # nothing lost: no need to lock
         with self._transaction():
             lost = self._records.lost(experiment, time.time() - timeout)
             if lost:
@@ -456,13 +467,21 @@ class JournalStorage:
             return before, self._offset
 
     def _compact_locked(self) -> None:
+        """Write the snapshot and move on to it; the records in memory are already its state."""
         lines = [header()]
-        lines += [encode({**r, "k": "e"}) for r in self._records.iter_experiments()]
-        lines += [encode(encode_trial(r)) for r in self._records.iter_trials()]
+        sizes: dict[tuple[str, ...], int] = {}
+        for record in self._records.iter_experiments():
+            lines.append(encode({**record, "k": "e"}))
+            sizes["", record["name"], str(record["version"])] = len(lines[-1])
+        for record in self._records.iter_trials():
+            lines.append(encode(encode_trial(record)))
+            sizes[record["experiment"], record["id"]] = len(lines[-1])
         replace_journal(self.path, lines)
-        self._close_files()
-        self._reset_state()
-        self._refresh()
+        records = self._records
+        self._open_reader()  # the snapshot we just wrote: the lock is still ours
+        self._records = records
+        self._offset, self._lines = sum(map(len, lines)), len(lines)
+        self._sizes, self._live_bytes = sizes, sum(sizes.values())
 
     def _maybe_compact(self) -> None:
         if self._offset > self.compact_threshold and self._offset > 4 * self._live_bytes:
@@ -499,7 +518,7 @@ class JournalStorage:
         self._records = Records()
         self._offset = 0  # bytes of the file replayed: always just after a newline
         self._lines = 0
-        self._sizes: dict[tuple[str, ...], int] = {}
+        self._sizes = {}  # line size of each live record, by key
         self._live_bytes = 0
 
     def _close_files(self) -> None:
