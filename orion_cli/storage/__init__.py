@@ -34,9 +34,11 @@ def default_storage_url() -> str:
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by `***`, safe to print or store."""
+    """The URL with any password (`user:PASS@` or `?password=PASS`) replaced by `***`."""
     if "://" not in url:
         return url
+    import re
+
     scheme, rest = url.split("://", 1)
     netloc, sep, tail = rest.partition("/")
     if "@" in netloc:
@@ -44,6 +46,7 @@ def redact_url(url: str) -> str:
         if ":" in userinfo:
             userinfo = userinfo.split(":", 1)[0] + ":***"
         netloc = f"{userinfo}@{host}"
+    tail = re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", tail)
     return f"{scheme}://{netloc}{sep}{tail}"
 
 
