@@ -236,10 +236,10 @@ def test_release_lost_only_takes_reserved_trials_with_an_old_heartbeat(storage):
         storage.register_trial(make_trial(i))
     old = storage.reserve_trial("exp", "w1")
     fresh = storage.reserve_trial("exp", "w2")
-    time.sleep(0.3)
+    time.sleep(0.6)
     assert storage.heartbeat(fresh) is True
     assert storage.release_lost("exp", timeout=60.0) == []
-    lost = storage.release_lost("exp", timeout=0.15)
+    lost = storage.release_lost("exp", timeout=0.3)
     assert [t.id for t in lost] == [old.id]
     assert storage.fetch_trial("exp", old.id).status is Status.INTERRUPTED
     assert storage.fetch_trial("exp", old.id).worker is None
