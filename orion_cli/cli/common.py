@@ -23,10 +23,16 @@ json_option = click.option(
 )
 
 
-def status_entry(client: Any, trials: list[Trial], with_trials: bool = False) -> dict[str, Any]:
-    """One experiment as `orion status --json` shows it."""
+def status_entry(
+    client: Any, trials: list[Trial], with_trials: bool = False, heartbeat: float | None = None
+) -> dict[str, Any]:
+    """One experiment as `orion status --json` shows it.
+
+    A reserved trial is counted as lost when its heartbeat is older than 3 heartbeats (the
+    interval of the workers, `--heartbeat`/`ORION_HEARTBEAT`, default 60 s).
+    """
     stats = client.stats(trials)
-    lost_after = 3 * client.heartbeat
+    lost_after = 3 * (client.heartbeat if heartbeat is None else heartbeat)
     now = time.time()
     entry: dict[str, Any] = {
         "name": client.name,

@@ -31,8 +31,12 @@ def _clients(storage: str | None, name: str | None, version: int | None = None):
 def status(name: str | None, show_all: bool, storage: str | None, as_json: bool) -> None:
     """Counts of trials by status and the best objective of each experiment."""
     from orion_cli import render
+    from orion_cli.config import resolve
 
-    entries = [status_entry(c, c.fetch_trials(), show_all) for c in _clients(storage, name)]
+    heartbeat = resolve({}).heartbeat
+    entries = [
+        status_entry(c, c.fetch_trials(), show_all, heartbeat) for c in _clients(storage, name)
+    ]
     if as_json:
         render.emit_json("status", {"experiments": entries})
     else:

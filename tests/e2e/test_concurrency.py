@@ -175,3 +175,71 @@ def test_sigterm_then_sigkill_after_grace_for_a_child_that_ignores_it(tmp_path):
         orion("status", "--json", "--storage", str(store), cwd=tmp_path, check=0).stdout
     )["data"]["experiments"][0]["counts"]
     assert counts["interrupted"] == 1
+
+
+def test_killed_worker_loses_nothing_else_and_its_trial_is_rerun_in_place(tmp_path):
+    copy_script(tmp_path, "logged.py")
+    log = tmp_path / "runs.log"
+    store = str(tmp_path / "store")
+    env = {"RUN_LOG": str(log), "SLEEP_LOW": "0.05", "SLEEP_HIGH": "0.05"}
+    orion(
+        "hunt",
+        "-n",
+        "k",
+        "--storage",
+        store,
+        "--exp-max-trials",
+        "2",
+        PYTHON,
+        "logged.py",
+        "-x~uniform(0, 1)",
+        cwd=tmp_path,
+        env=env,
+        check=0,
+    )
+    slow = {**env, "SLEEP_LOW": "30", "SLEEP_HIGH": "30"}
+    victim = _spawn(
+        ["hunt", "-n", "k", "--storage", store, "--exp-max-trials", "3", "--heartbeat", "0.2"],
+        tmp_path,
+        slow,
+    )
+    deadline = time.monotonic() + 20
+    while len(_runs(log)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    victim.kill()  # SIGKILL: no chance to clean up; its child runs on, orphaned
+    victim.wait()
+    time.sleep(0.8)  # more than 3 heartbeats of 0.2 s
+    status = json.loads(
+        orion(
+            "status",
+            "--json",
+            "--storage",
+            store,
+            cwd=tmp_path,
+            env={"ORION_HEARTBEAT": "0.2"},
+            check=0,
+        ).stdout
+    )
+    entry = status["data"]["experiments"][0]
+    assert entry["counts"]["completed"] == 2 and entry["counts"]["reserved"] == 1
+    assert entry["lost"] == 1
+    entry = json.loads(
+        orion(
+            "hunt",
+            "-n",
+            "k",
+            "--storage",
+            store,
+            "--heartbeat",
+            "0.2",
+            "--json",
+            cwd=tmp_path,
+            env=env,
+            check=0,
+        ).stdout
+    )
+    entry = entry["data"]["experiments"][0]
+    assert entry["counts"]["completed"] == 3 and entry["counts"]["reserved"] == 0
+    runs = _runs(log)
+    assert len(runs) == 4 and runs[2]["trial"] == runs[3]["trial"]
+    assert len({r["trial"] for r in runs}) == 3
