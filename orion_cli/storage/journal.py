@@ -40,8 +40,10 @@ Every process sharing a journal must use the same kind of lock.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import secrets
 import socket
 import threading
@@ -82,6 +84,7 @@ _REQUIRED = {
     "d": ("e", "ids"),
 }
 _STATUSES = frozenset(status.value for status in Status)
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 _TRIAL_KEEP = frozenset({"k", "id", "experiment", "params", "status"})
 
 
@@ -123,7 +126,7 @@ def encode_trial(record: Record) -> Record:
     for key, value in record.items():
         if key in _TRIAL_KEEP or (value is not None and value != {} and value != []):
             out[key] = value
-    out["k"] = "t"
+    out["k"] = "t"  # a stored record carries its kind already; any other value is replaced
     return out
 
 
@@ -161,10 +164,10 @@ def soft_lock_from_env() -> bool:
 
 
 def _safe_name(experiment: str) -> str:
-    """A file-name-safe, collision-free form of an experiment name."""
-    if experiment and all(c.isalnum() or c in "._+-" for c in experiment) and experiment[0] != ".":
+    """A file-name-safe form of an experiment name (a hash for names that need one)."""
+    if _SAFE_NAME.match(experiment):
         return experiment
-    return "x" + experiment.encode().hex()[:200]
+    return "x" + hashlib.sha256(experiment.encode()).hexdigest()
 
 
 class SoftLock:

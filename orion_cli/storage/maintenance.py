@@ -19,6 +19,7 @@ from orion_cli.storage.journal import (
 )
 from orion_cli.storage.memory import Record, Records
 
+MAX_SHOWN = 50  # bad lines listed by `describe`; the report holds them all
 KIND_NAMES = {
     "v": "headers",
     "e": "experiments",
@@ -184,8 +185,10 @@ def describe(report: CheckReport) -> list[str]:
         f"records: {kinds}",
         f"live: {report.experiments} experiments, {report.trials} trials",
     ]
-    for bad in report.bad_lines:
+    for bad in report.bad_lines[:MAX_SHOWN]:
         lines.append(f"bad line {bad.number}: {bad.reason}")
+    if len(report.bad_lines) > MAX_SHOWN:
+        lines.append(f"... and {len(report.bad_lines) - MAX_SHOWN} more bad lines")
     if report.torn_tail:
         lines.append(
             f"torn last line: {report.torn_tail} bytes without a newline (a writer was killed; "

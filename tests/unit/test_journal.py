@@ -371,3 +371,11 @@ def test_db_check_without_a_journal_says_so(tmp_path, monkeypatch):
         f"no journal at {tmp_path / 'none' / 'journal.jsonl'}: check --storage (a journal "
         "directory)"
     )
+
+
+def test_the_suggest_lock_of_an_odd_experiment_name_stays_in_the_directory(tmp_path):
+    store = JournalStorage(tmp_path / "store", lock_timeout=0.3)
+    with store.suggest_lock("../escape/name"):
+        (lock,) = (tmp_path / "store").glob("suggest-*.lock")
+        assert lock.parent == tmp_path / "store" and "escape" not in lock.name
+    assert list(tmp_path.iterdir()) == [tmp_path / "store"]
