@@ -180,7 +180,7 @@ class Normal:
 
 @dataclass(frozen=True)
 class Categorical:
-    """A choice among values; weights (summing to 1) change how often random sampling picks each."""
+    """A choice among values; weights (summing to 1) bias how often sampling picks each."""
 
     name: str
     choices: tuple[Any, ...]
@@ -225,7 +225,9 @@ class Categorical:
         kw = _kw([("default_value", self.default_value, None)])
         if self.weights is None:
             return f"choices({_fmt(list(self.choices))}{kw})"
-        body = ", ".join(f"{_fmt(c)}: {_fmt(w)}" for c, w in zip(self.choices, self.weights))
+        body = ", ".join(
+            f"{_fmt(c)}: {_fmt(w)}" for c, w in zip(self.choices, self.weights, strict=True)
+        )
         return f"choices({{{body}}}{kw})"
 
 
@@ -334,7 +336,9 @@ class Space:
 
     def from_unit(self, point: Any, fidelity: float | None = None) -> dict[str, Any]:
         """A point of the unit cube (searched dimensions) back to params; fidelity at its max."""
-        params = {dim.name: dim.from_unit(float(u)) for dim, u in zip(self.searched, point)}
+        params = {
+            dim.name: dim.from_unit(float(u)) for dim, u in zip(self.searched, point, strict=False)
+        }
         fid = self.fidelity
         if fid is not None:
             params[fid.name] = fid.high if fidelity is None else fidelity

@@ -31,10 +31,10 @@ line = json.dumps({"trial": os.environ["ORION_TRIAL_ID"], "argv": sys.argv[1:]})
 fd = os.open(os.environ["RUN_LOG"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
 os.write(fd, line.encode())
 os.close(fd)
-time.sleep(%s)
+time.sleep(SLEEP_SECONDS)
 with open(os.environ["ORION_RESULTS_PATH"], "w") as f:
     json.dump([{"name": "o", "type": "objective", "value": float(sys.argv[-1])}], f)
-""" % SLEEP
+""".replace("SLEEP_SECONDS", str(SLEEP))
 
 ADMIN = os.environ.get("ORION_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -66,7 +66,7 @@ def test_six_processes_two_workers_each_run_every_trial_once(tmp_path, kind):
         ]
         procs = [_spawn(args, tmp_path, env) for _ in range(6)]
         outputs = [p.communicate(timeout=180) for p in procs]
-        for proc, (out, err) in zip(procs, outputs):
+        for proc, (_, err) in zip(procs, outputs, strict=True):
             assert proc.returncode == 0, err
         status = json.loads(
             orion("status", "--json", "--all", "--storage", url, cwd=tmp_path, check=0).stdout
