@@ -379,3 +379,29 @@ def test_the_suggest_lock_of_an_odd_experiment_name_stays_in_the_directory(tmp_p
         (lock,) = (tmp_path / "store").glob("suggest-*.lock")
         assert lock.parent == tmp_path / "store" and "escape" not in lock.name
     assert not (tmp_path / "escape").exists()
+
+
+def test_a_writer_killed_while_writing_leaves_a_usable_journal(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = (
+        "import sys\nfrom pathlib import Path\n"
+        "from orion_cli.core.trial import Trial\n"
+        "from orion_cli.storage.journal import JournalStorage\n"
+        "store = JournalStorage(Path(sys.argv[1]))\n"
+        "print('ready', flush=True)\n"
+        "for i in range(10**6):\n"
+        "    store.register_trial(Trial(id=str(i), experiment='exp', params={'i': i}))\n"
+    )
+    writer = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, env=env
+    )
+    assert writer.stdout.readline() == b"ready\n"
+    time.sleep(0.3)
+    writer.kill()
+    writer.wait(10)
+    store = JournalStorage(tmp_path, lock_timeout=5.0)
+    count = len(store.fetch_trials("exp"))
+    assert count > 0
+    assert store.register_trial(make_trial(-1))
+    assert len(JournalStorage(tmp_path).fetch_trials("exp")) == count + 1
+    assert check(tmp_path).sound and check(tmp_path).torn_tail == 0
