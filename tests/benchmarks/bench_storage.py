@@ -9,7 +9,9 @@ imports orion_cli, opens the journal and fetches every trial: the wall and CPU t
 process and the wall time of the whole process (interpreter start included); CPU time is the
 steadier figure on a shared machine. `compact` is one compaction.
 Prints a Markdown table; the last column is the ratio of the largest size to the smallest
-(flat means close to 1).
+(flat means close to 1). Then N processes (`--processes 1 4 8`) share one journal, each
+registering 1000/N trials and then reserving, beating and completing trials until none is left:
+the rate of completed trials, with the lock contended.
 """
 
 from __future__ import annotations
@@ -44,6 +46,49 @@ store = JournalStorage(Path(sys.argv[1]))
 trials = store.fetch_trials("bench")
 print(len(trials), time.perf_counter() - start, time.process_time() - cpu)
 """
+
+
+CONTENDER = r"""
+import sys, time
+from pathlib import Path
+from orion_cli.core.trial import Status, Trial
+from orion_cli.storage.journal import JournalStorage
+store = JournalStorage(Path(sys.argv[1]))
+name, count = sys.argv[2], int(sys.argv[3])
+print("ready", flush=True)
+sys.stdin.readline()
+for i in range(count):
+    store.register_trial(Trial(id=f"{name}-{i}", experiment="race", params={"i": i}))
+while (trial := store.reserve_trial("race", name)) is not None:
+    store.heartbeat(trial)
+    done = trial.with_(status=Status.COMPLETED)
+    store.update_trial(done, expected=Status.RESERVED, owner=name)
+"""
+
+
+def contention(work: Path, processes: int, per_process: int) -> float:
+    """Trials per second that `processes` writers register, reserve, beat and complete."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    directory = work / f"contention-{processes}"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONTENDER, str(directory), f"w{i}", str(per_process)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i in range(processes)
+    ]
+    for proc in procs:
+        proc.stdout.readline()  # type: ignore[union-attr]
+    start = time.perf_counter()
+    for proc in procs:
+        proc.communicate("go\n", timeout=600)
+    elapsed = time.perf_counter() - start
+    completed = JournalStorage(directory).fetch_trials("race", Status.COMPLETED)
+    assert len(completed) == processes * per_process
+    return processes * per_process / elapsed
 
 
 def make_trial(index: int, done: bool) -> Trial:
@@ -152,12 +197,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 30000])
     parser.add_argument("--ops", type=int, default=300)
+    parser.add_argument("--processes", type=int, nargs="*", default=[1, 4, 8])
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-journal-"))
-    try:
-        results = {size: measure(size, args.ops, work) for size in args.sizes}
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    results = {size: measure(size, args.ops, work) for size in args.sizes}
     sizes = args.sizes
     print(f"| journal storage | {' | '.join(f'{s:,} trials' for s in sizes)} | ratio |")
     print(f"|---|{'---|' * len(sizes)}---|")
@@ -166,6 +209,13 @@ def main() -> None:
         ratio = values[-1] / values[0] if values[0] else float("nan")
         cells = " | ".join(f"{v:,.1f}" for v in values)
         print(f"| {name} | {cells} | {ratio:.2f} |")
+    for processes in args.processes:
+        rate = contention(work, processes, 1000 // processes)
+        print(
+            f"{processes} processes sharing one journal: {rate:,.0f} trials/s completed "
+            "(register + reserve + heartbeat + complete: 4 locked writes each)"
+        )
+    shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({"python": sys.version.split()[0], "cpus": os.cpu_count()}))
 
 
