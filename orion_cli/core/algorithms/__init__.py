@@ -14,6 +14,7 @@ from orion_cli.errors import AlgorithmError
 ALGORITHMS: dict[str, tuple[str, str, str | None]] = {
     "random": ("orion_cli.core.algorithms.random", "Random", None),
     "gridsearch": ("orion_cli.core.algorithms.gridsearch", "GridSearch", None),
+    "tpe": ("orion_cli.core.algorithms.tpe", "TPE", None),
 }
 
 DEFAULT_ALGORITHM = "random"
