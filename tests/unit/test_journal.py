@@ -405,3 +405,19 @@ def test_a_writer_killed_while_writing_leaves_a_usable_journal(tmp_path):
     assert store.register_trial(make_trial(-1))
     assert len(JournalStorage(tmp_path).fetch_trials("exp")) == count + 1
     assert check(tmp_path).sound and check(tmp_path).torn_tail == 0
+
+
+def test_db_compact_refuses_a_damaged_journal(tmp_path):
+    path = damaged_journal(tmp_path)
+    before = path.read_bytes()
+    result = CliRunner().invoke(db, ["compact", "--storage", str(tmp_path)])
+    assert isinstance(result.exception, StorageError)
+    assert str(result.exception).startswith(f"the journal {path} is corrupt at line 5 (not JSON")
+    assert path.read_bytes() == before
+
+
+def test_a_synced_journal_reads_back_the_same(tmp_path):
+    store = JournalStorage(tmp_path, fsync=True)
+    store.register_trial(make_trial(1))
+    reserved = store.reserve_trial("exp", "w1")
+    assert JournalStorage(tmp_path).fetch_trials("exp") == [reserved]
