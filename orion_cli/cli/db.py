@@ -22,8 +22,8 @@ def journal_directory(command: str, storage: str | None) -> Path:
     directory = maintenance.journal_directory(url)
     if directory is None:
         raise UserError(
-            f"orion db {command} works on the journal storage only, not on {redact_url(url)}: "
-            "pass --storage with the directory of a journal"
+            f"orion db {command} works on the journal storage only, and {redact_url(url)!r} "
+            "is not one: pass --storage with the directory of a journal"
         )
     return directory
 
@@ -38,8 +38,8 @@ def check(storage: str | None) -> None:
         click.echo(line)
     if not report.sound:
         raise StorageError(
-            f"the journal {report.path} has {len(report.bad_lines)} bad lines: run "
-            f"`orion db repair --storage {directory}` to move them aside"
+            f"the journal {report.path} has {maintenance.count(len(report.bad_lines), 'bad line')}"
+            f": run `orion db repair --storage {directory}` to move them aside"
         )
 
 
@@ -52,8 +52,9 @@ def repair(storage: str | None) -> None:
     if report.bad_file is None:
         click.echo(f"nothing to repair: the {report.kept} lines of {report.path} are sound")
         return
-    click.echo(f"moved {report.moved} bad lines of {report.path} to {report.bad_file}")
-    click.echo(f"kept {report.kept} lines")
+    moved = maintenance.count(report.moved, "bad line")
+    click.echo(f"moved {moved} of {report.path} to {report.bad_file}")
+    click.echo(f"kept {maintenance.count(report.kept, 'line')}")
 
 
 @db.command()

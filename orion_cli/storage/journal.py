@@ -92,8 +92,10 @@ def parse_record(line: str | bytes) -> Record:
     """One journal line as a record; ValueError says what is wrong with it."""
     try:
         record = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not JSON ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8") from None
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
     required = _REQUIRED.get(record.get("k"))  # type: ignore[arg-type]

@@ -188,11 +188,16 @@ def describe(report: CheckReport) -> list[str]:
     for bad in report.bad_lines[:MAX_SHOWN]:
         lines.append(f"bad line {bad.number}: {bad.reason}")
     if len(report.bad_lines) > MAX_SHOWN:
-        lines.append(f"... and {len(report.bad_lines) - MAX_SHOWN} more bad lines")
+        lines.append(f"... and {count(len(report.bad_lines) - MAX_SHOWN, 'more bad line')}")
     if report.torn_tail:
         lines.append(
             f"torn last line: {report.torn_tail} bytes without a newline (a writer was killed; "
             "the next write cuts it off)"
         )
-    lines.append("ok" if report.sound else f"{len(report.bad_lines)} bad lines")
+    lines.append("ok" if report.sound else count(len(report.bad_lines), "bad line"))
     return lines
+
+
+def count(number: int, noun: str) -> str:
+    """`1 bad line`, `2 bad lines`."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
