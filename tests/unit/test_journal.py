@@ -429,11 +429,13 @@ def test_a_synced_journal_reads_back_the_same(tmp_path):
 
 def test_a_writer_waits_for_the_journal_lock_at_most_the_lock_timeout(tmp_path):
     holder, writer = JournalStorage(tmp_path), JournalStorage(tmp_path, lock_timeout=0.2)
-    with holder.journal_lock(), pytest.raises(LockTimeout) as info:
-        writer.register_trial(make_trial(1))
+    holder.register_trial(make_trial(0))
+    with holder.journal_lock():
+        with pytest.raises(LockTimeout) as info:
+            writer.register_trial(make_trial(1))
+        assert len(writer.fetch_trials("exp")) == 1  # readers never wait for the lock
     assert str(info.value) == (
         f"could not take the journal lock {tmp_path / 'journal.lock'} within 0.2 s: another "
         "process holds it; raise --lock-timeout (ORION_LOCK_TIMEOUT) or check for a stuck worker"
     )
-    assert writer.fetch_trials("exp") == []  # readers never wait for the lock
     assert writer.register_trial(make_trial(1))
