@@ -15,6 +15,8 @@ ALGORITHMS: dict[str, tuple[str, str, str | None]] = {
     "random": ("orion_cli.core.algorithms.random", "Random", None),
     "gridsearch": ("orion_cli.core.algorithms.gridsearch", "GridSearch", None),
     "tpe": ("orion_cli.core.algorithms.tpe", "TPE", None),
+    "hyperband": ("orion_cli.core.algorithms.hyperband", "Hyperband", None),
+    "asha": ("orion_cli.core.algorithms.asha", "ASHA", None),
 }
 
 DEFAULT_ALGORITHM = "random"
