@@ -33,8 +33,14 @@ with open(os.environ["ORION_RESULTS_PATH"], "w") as f:
 
 def timed(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, env={**os.environ, **(env or {})}, cwd=cwd, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        argv,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - start
 
 
@@ -44,9 +50,13 @@ def bare_loop(work: Path, n: int) -> float:
     start = time.perf_counter()
     for i in range(n):
         results = work / "bare-results.json"
-        subprocess.run([sys.executable, str(script), "-x", str(i / n)],
-                       env={**os.environ, "ORION_RESULTS_PATH": str(results)}, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(script), "-x", str(i / n)],
+            env={**os.environ, "ORION_RESULTS_PATH": str(results)},
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         json.loads(results.read_text())
     return time.perf_counter() - start
 
@@ -54,8 +64,22 @@ def bare_loop(work: Path, n: int) -> float:
 def hunt(work: Path, n: int, tag: str) -> float:
     storage = work / f"store-{tag}"
     shutil.rmtree(storage, ignore_errors=True)
-    return timed([ORION, "hunt", "-n", "bench", "--storage", str(storage), "--exp-max-trials",
-                  str(n), sys.executable, "trivial.py", "-x~uniform(0, 1)"], cwd=work)
+    return timed(
+        [
+            ORION,
+            "hunt",
+            "-n",
+            "bench",
+            "--storage",
+            str(storage),
+            "--exp-max-trials",
+            str(n),
+            sys.executable,
+            "trivial.py",
+            "-x~uniform(0, 1)",
+        ],
+        cwd=work,
+    )
 
 
 def median(values: list[float]) -> float:
@@ -70,8 +94,15 @@ def bench_overhead(work: Path, sizes: list[int], reps: int) -> list[dict]:
             bares.append(bare_loop(work, n))
             hunts.append(hunt(work, n, f"{n}-{rep}"))
         h, b = median(hunts), median(bares)
-        rows.append({"trials": n, "hunt_s": h, "bare_s": b, "ratio": h / b,
-                     "overhead_ms_per_trial": (h - b) / n * 1000})
+        rows.append(
+            {
+                "trials": n,
+                "hunt_s": h,
+                "bare_s": b,
+                "ratio": h / b,
+                "overhead_ms_per_trial": (h - b) / n * 1000,
+            }
+        )
         print(f"  {n} trials: hunt {h:.2f} s, bare {b:.2f} s, ratio {h / b:.3f}", flush=True)
     return rows
 
@@ -81,18 +112,27 @@ def bench_startup(work: Path, reps: int) -> dict:
     versions = [timed([ORION, "--version"]) for _ in range(reps)]
     plain = [timed([sys.executable, "-c", "pass"]) for _ in range(reps)]
     child = [timed([sys.executable, "-c", "import orion_cli.client"]) for _ in range(reps)]
-    return {"help_s": median(helps), "version_s": median(versions),
-            "python_s": median(plain), "import_client_s": median(child),
-            "import_client_extra_ms": (median(child) - median(plain)) * 1000}
+    return {
+        "help_s": median(helps),
+        "version_s": median(versions),
+        "python_s": median(plain),
+        "import_client_s": median(child),
+        "import_client_extra_ms": (median(child) - median(plain)) * 1000,
+    }
 
 
 def make_big_experiment(storage: Path, n: int) -> None:
     sys.path.insert(0, str(HERE.parent.parent))
     from orion_cli.client import build_experiment
 
-    exp = build_experiment("big", space={"x": "uniform(0, 1)", "y": "randint(0, 100)"},
-                           algorithm={"random": {"seed": 1}}, max_trials=n,
-                           storage=str(storage), heartbeat=0)
+    exp = build_experiment(
+        "big",
+        space={"x": "uniform(0, 1)", "y": "randint(0, 100)"},
+        algorithm={"random": {"seed": 1}},
+        max_trials=n,
+        storage=str(storage),
+        heartbeat=0,
+    )
     exp.workon(lambda x, y: (x - 0.3) ** 2 + y)
     exp.close()
 
@@ -104,13 +144,15 @@ def bench_status(work: Path, n: int, reps: int) -> dict:
         make_big_experiment(storage, n)
         print(f"  built {n} trials in {time.perf_counter() - start:.1f} s", flush=True)
     status = [timed([ORION, "status", "--storage", str(storage)]) for _ in range(reps)]
-    status_json = [timed([ORION, "status", "--json", "--storage", str(storage)])
-                   for _ in range(reps)]
+    status_json = [
+        timed([ORION, "status", "--json", "--storage", str(storage)]) for _ in range(reps)
+    ]
     return {"trials": n, "status_s": median(status), "status_json_s": median(status_json)}
 
 
-def write_results(rows: list[dict], startup: dict, status: dict, args: argparse.Namespace,
-                  elapsed: float) -> Path:
+def write_results(
+    rows: list[dict], startup: dict, status: dict, args: argparse.Namespace, elapsed: float
+) -> Path:
     path = HERE / "RESULTS.md"
     old = path.read_text() if path.exists() else ""
     head, sep, rest = old.partition("<!-- hunt:start -->")
@@ -130,8 +172,10 @@ def write_results(rows: list[dict], startup: dict, status: dict, args: argparse.
         "| ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
-        lines.append(f"| {r['trials']} | {r['hunt_s']:.2f} | {r['bare_s']:.2f} | "
-                     f"{r['ratio']:.3f} | {r['overhead_ms_per_trial']:.2f} |")
+        lines.append(
+            f"| {r['trials']} | {r['hunt_s']:.2f} | {r['bare_s']:.2f} | "
+            f"{r['ratio']:.3f} | {r['overhead_ms_per_trial']:.2f} |"
+        )
     lines += [
         "",
         "| measurement | median | target |",
@@ -146,7 +190,7 @@ def write_results(rows: list[dict], startup: dict, status: dict, args: argparse.
         "",
         "<!-- hunt:end -->",
     ]
-    text = (head.rstrip() + "\n\n" if head.strip() else "# Benchmark results\n\n")
+    text = head.rstrip() + "\n\n" if head.strip() else "# Benchmark results\n\n"
     path.write_text(text + "\n".join(lines) + tail)
     return path
 

@@ -62,13 +62,36 @@ def run(backend: str, workers: int, trials: int, work: Path) -> dict:
     else:
         url, drop = pg_database()
     try:
-        args = [ORION, "hunt", "-n", "through", "--storage", url, "--exp-max-trials",
-                str(trials), "--idle-timeout", "120", "--heartbeat", "30",
-                sys.executable, "sleeper.py", "-x~uniform(0, 1)"]
+        args = [
+            ORION,
+            "hunt",
+            "-n",
+            "through",
+            "--storage",
+            url,
+            "--exp-max-trials",
+            str(trials),
+            "--idle-timeout",
+            "120",
+            "--heartbeat",
+            "30",
+            sys.executable,
+            "sleeper.py",
+            "-x~uniform(0, 1)",
+        ]
         env = {**os.environ, "RUN_LOG": str(log)}
         start = time.perf_counter()
-        procs = [subprocess.Popen(args, cwd=work, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True) for _ in range(workers)]
+        procs = [
+            subprocess.Popen(
+                args,
+                cwd=work,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(workers)
+        ]
         codes = []
         for proc in procs:
             _, err = proc.communicate()
@@ -76,19 +99,31 @@ def run(backend: str, workers: int, trials: int, work: Path) -> dict:
             if proc.returncode:
                 print(err[-2000:], file=sys.stderr)
         wall = time.perf_counter() - start
-        status = json.loads(subprocess.run([ORION, "status", "--json", "--storage", url],
-                                           capture_output=True, text=True,
-                                           check=True).stdout)["data"]["experiments"][0]
+        status = json.loads(
+            subprocess.run(
+                [ORION, "status", "--json", "--storage", url],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )["data"]["experiments"][0]
     finally:
         if drop:
             drop()
     runs = [json.loads(line) for line in log.read_text().splitlines()]
     by_trial = Counter(r["trial"] for r in runs)
     ideal = trials * SLEEP / workers
-    return {"backend": backend, "workers": workers, "trials": trials, "wall_s": wall,
-            "ideal_s": ideal, "efficiency": ideal / wall,
-            "duplicates": sum(c - 1 for c in by_trial.values()),
-            "lost": trials - status["counts"]["completed"], "exit_codes": codes}
+    return {
+        "backend": backend,
+        "workers": workers,
+        "trials": trials,
+        "wall_s": wall,
+        "ideal_s": ideal,
+        "efficiency": ideal / wall,
+        "duplicates": sum(c - 1 for c in by_trial.values()),
+        "lost": trials - status["counts"]["completed"],
+        "exit_codes": codes,
+    }
 
 
 def write(rows: list[dict], elapsed: float) -> Path:
@@ -111,11 +146,17 @@ def write(rows: list[dict], elapsed: float) -> Path:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
-        lines.append(f"| {r['backend']} | {r['workers']} | {r['trials']} | {r['wall_s']:.1f} | "
-                     f"{r['ideal_s']:.1f} | {100 * r['efficiency']:.0f} % | {r['duplicates']} | "
-                     f"{r['lost']} |")
-    lines += ["", "Target: >= 80 % of ideal at 8 workers; duplicates and lost both 0.", "",
-              "<!-- throughput:end -->"]
+        lines.append(
+            f"| {r['backend']} | {r['workers']} | {r['trials']} | {r['wall_s']:.1f} | "
+            f"{r['ideal_s']:.1f} | {100 * r['efficiency']:.0f} % | {r['duplicates']} | "
+            f"{r['lost']} |"
+        )
+    lines += [
+        "",
+        "Target: >= 80 % of ideal at 8 workers; duplicates and lost both 0.",
+        "",
+        "<!-- throughput:end -->",
+    ]
     path.write_text(head.rstrip() + "\n\n" + "\n".join(lines) + tail)
     return path
 
@@ -135,9 +176,12 @@ def main() -> None:
             for workers in args.workers:
                 row = run(backend, workers, args.trials, work)
                 rows.append(row)
-                print(f"{backend} x{workers}: {row['wall_s']:.1f} s (ideal {row['ideal_s']:.1f}"
-                      f", {100 * row['efficiency']:.0f} %), duplicates {row['duplicates']}, "
-                      f"lost {row['lost']}", flush=True)
+                print(
+                    f"{backend} x{workers}: {row['wall_s']:.1f} s (ideal {row['ideal_s']:.1f}"
+                    f", {100 * row['efficiency']:.0f} %), duplicates {row['duplicates']}, "
+                    f"lost {row['lost']}",
+                    flush=True,
+                )
     print(f"wrote {write(rows, time.perf_counter() - started)}")
 
 

@@ -15,6 +15,7 @@ from orion_cli.errors import (
     ExperimentBroken,
     ExperimentConflict,
     ExperimentNotFound,
+    TrialLost,
     UserError,
     WaitingForTrials,
 )
@@ -70,7 +71,7 @@ def test_suggest_observe_release_by_hand(storage):
     exp.observe(other, 0.25)
     with pytest.raises(CompletedExperiment):
         exp.suggest()
-    with pytest.raises(UserError, match="no longer reserved"):
+    with pytest.raises(TrialLost, match="no longer reserved"):
         exp.observe(other, 1.0)
     exp.close()
 
