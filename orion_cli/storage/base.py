@@ -19,6 +19,8 @@ Contract:
   it waits at most `lock_timeout` (given when the storage is opened) and then raises
   `LockTimeout`; a lock held by a dead process is released or expires.
 - Nothing a backend does rewrites the whole database on a write.
+- Returned trials are frozen values that a backend may share between calls: callers never
+  mutate their dicts (they make changed copies with `Trial.with_`).
 """
 
 from __future__ import annotations

@@ -364,8 +364,9 @@ class JournalStorage:
         with self._reading():
             records = self._records.trials.get(experiment, {}).values()
             wanted = None if status is None else Status(status).value
+            build = self._records.as_trial
             with gc_paused():
-                return [trial_from_record(r) for r in records if wanted in (None, r["status"])]
+                return [build(r) for r in records if wanted in (None, r["status"])]
 
     def fetch_trial(self, experiment: str, trial_id: str) -> Trial:
         with self._reading():

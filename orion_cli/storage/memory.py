@@ -108,6 +108,24 @@ class Records:
         self._queue: dict[str, list[tuple[Any, ...]]] = {}
         self._reserved: dict[str, set[str]] = {}
         self._seq = itertools.count()
+        # (experiment, id) -> (record, its heartbeat, the Trial built from it)
+        self._built: dict[tuple[str, str], tuple[Record, Any, Trial]] = {}
+
+    def as_trial(self, record: Record) -> Trial:
+        """The Trial of a stored record, built once per version of the record.
+
+        fetch_trials of a large experiment would otherwise rebuild every Trial on every call,
+        which made each operation of a worker cost more as trials accumulate. Trials are frozen
+        values shared between callers: never mutate their dicts (use `Trial.with_`).
+        """
+        key = (record["experiment"], record["id"])
+        built = self._built.get(key)
+        beat = record.get("heartbeat")
+        if built is not None and built[0] is record and built[1] == beat:
+            return built[2]
+        trial = trial_from_record(record)
+        self._built[key] = (record, beat, trial)
+        return trial
 
     # -- state -------------------------------------------------------------------------
     def put_experiment(self, record: Record) -> None:
@@ -155,6 +173,7 @@ class Records:
         deleted = 0
         for trial_id in ids:
             if trials.pop(trial_id, None) is not None:
+                self._built.pop((experiment, trial_id), None)
                 reserved.discard(trial_id)
                 deleted += 1
         return deleted
@@ -270,7 +289,8 @@ class MemoryStorage:
         with self._mutex:
             records = list(self._records.trials.get(experiment, {}).values())
             wanted = None if status is None else Status(status).value
-            return [trial_from_record(r) for r in records if wanted in (None, r["status"])]
+            build = self._records.as_trial
+            return [build(r) for r in records if wanted in (None, r["status"])]
 
     def fetch_trial(self, experiment: str, trial_id: str) -> Trial:
         with self._mutex:
