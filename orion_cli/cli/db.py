@@ -64,3 +64,55 @@ def compact(storage: str | None) -> None:
     directory = journal_directory("compact", storage)
     before, after = maintenance.compact(directory)
     click.echo(f"compacted {directory / 'journal.jsonl'}: {before} bytes -> {after} bytes")
+
+
+@db.command()
+@storage_option
+def upgrade(storage: str | None) -> None:
+    """Upgrade the schema of a PostgreSQL storage to this version of orion_cli."""
+    url = storage or default_storage_url()
+    if not url.startswith(("postgresql://", "postgres://")):
+        click.echo(f"nothing to upgrade: {redact_url(url)} is a journal, which has no schema")
+        return
+    from orion_cli.storage.postgresql import upgrade_schema
+
+    click.echo(upgrade_schema(url))
+
+
+@db.command(name="rm")
+@click.option("-n", "--name", required=True, help="The experiment.")
+@click.option("--version", type=click.IntRange(min=1), default=None, help="Default: latest.")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    required=True,
+    type=click.Choice(["broken", "interrupted", "suspended", "new"]),
+    help="Remove the trials with this status (repeat for several).",
+)
+@storage_option
+def rm(name: str, version: int | None, statuses: tuple[str, ...], storage: str | None) -> None:
+    """Remove trials of an experiment by status, e.g. the broken ones before running again.
+
+    Their working directories are kept on disk.
+    """
+    from orion_cli.core.experiment import check_name
+    from orion_cli.errors import ExperimentNotFound
+    from orion_cli.storage import NotFound, open_storage
+
+    check_name(name)
+    store = open_storage(storage)
+    try:
+        try:
+            exp = store.fetch_experiment(name, version)
+        except NotFound:
+            raise ExperimentNotFound(
+                f"no experiment {name!r} in {redact_url(store.url)}: check the name with "
+                "`orion list`"
+            ) from None
+        ids = [t.id for t in store.fetch_trials(exp.id) if t.status.value in statuses]
+        removed = store.delete_trials(exp.id, ids)
+    finally:
+        store.close()
+    which = " or ".join(statuses)
+    click.echo(f"removed {removed} {which} trials of experiment {name} (version {exp.version})")
