@@ -64,4 +64,29 @@ def open_storage(url: str | None = None, *, lock_timeout: float = DEFAULT_LOCK_T
     path = url[len("file:") :] if url.startswith("file:") else url
     from orion_cli.storage.journal import JournalStorage
 
-    return JournalStorage(Path(path).expanduser(), lock_timeout=lock_timeout)
+    options = journal_options(os.environ)
+    return JournalStorage(Path(path).expanduser(), lock_timeout=lock_timeout, **options)
+
+
+def journal_options(environ: os._Environ[str] | dict[str, str]) -> dict[str, object]:
+    """Journal settings from the environment: ORION_JOURNAL_COMPACT_MB, ORION_JOURNAL_FSYNC."""
+    from orion_cli.errors import ConfigError
+
+    options: dict[str, object] = {}
+    size = environ.get("ORION_JOURNAL_COMPACT_MB")
+    if size:
+        try:
+            megabytes = float(size)
+        except ValueError:
+            megabytes = -1.0
+        if not megabytes > 0:
+            raise ConfigError(
+                f"ORION_JOURNAL_COMPACT_MB={size!r}: expected a size in MiB > 0: fix the variable"
+            )
+        options["compact_threshold"] = int(megabytes * 2**20)
+    fsync = environ.get("ORION_JOURNAL_FSYNC", "")
+    if fsync:
+        if fsync not in ("0", "1"):
+            raise ConfigError(f"ORION_JOURNAL_FSYNC={fsync!r}: expected 0 or 1: fix the variable")
+        options["fsync"] = fsync == "1"
+    return options

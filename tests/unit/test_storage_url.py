@@ -36,3 +36,24 @@ def test_urls_pick_the_backend(tmp_path, monkeypatch):
     monkeypatch.delenv("ORION_STORAGE")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert default_storage_url() == str(tmp_path / "data" / "orion_cli")
+
+
+def test_journal_options_from_the_environment(tmp_path, monkeypatch):
+    from orion_cli.errors import ConfigError
+    from orion_cli.storage import journal_options
+
+    assert journal_options({}) == {}
+    assert journal_options({"ORION_JOURNAL_COMPACT_MB": "2", "ORION_JOURNAL_FSYNC": "1"}) == {
+        "compact_threshold": 2 * 2**20,
+        "fsync": True,
+    }
+    for bad in (
+        {"ORION_JOURNAL_COMPACT_MB": "big"},
+        {"ORION_JOURNAL_COMPACT_MB": "0"},
+        {"ORION_JOURNAL_FSYNC": "yes"},
+    ):
+        with pytest.raises(ConfigError, match="fix the variable"):
+            journal_options(bad)
+    monkeypatch.setenv("ORION_JOURNAL_COMPACT_MB", "1")
+    store = open_storage(str(tmp_path / "j"))
+    assert store.compact_threshold == 2**20
