@@ -7,8 +7,6 @@ nothing.
 
 from __future__ import annotations
 
-from typing import Any
-
 from orion_cli.client.cli import (
     interrupt_trial,
     is_orion_on,
@@ -16,6 +14,10 @@ from orion_cli.client.cli import (
     report_objective,
     report_results,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs the child a few ms at import: annotations only
+    from typing import Any
 
 __all__ = [
     "ExperimentClient",
