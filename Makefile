@@ -34,6 +34,9 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_hunt.py
+	$(PY) tests/benchmarks/bench_storage.py
+	$(PY) tests/benchmarks/bench_pg.py
+	$(PY) tests/benchmarks/bench_throughput.py
 
 bench-quality: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'

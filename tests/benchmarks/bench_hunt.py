@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -19,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from results import header, write_section
 
 HERE = Path(__file__).parent
 BIN = Path(sys.executable).parent
@@ -150,23 +151,11 @@ def bench_status(work: Path, n: int, reps: int) -> dict:
     return {"trials": n, "status_s": median(status), "status_json_s": median(status_json)}
 
 
-def write_results(
-    rows: list[dict], startup: dict, status: dict, args: argparse.Namespace, elapsed: float
-) -> Path:
-    path = HERE / "RESULTS.md"
-    old = path.read_text() if path.exists() else ""
-    head, sep, rest = old.partition("<!-- hunt:start -->")
-    tail = rest.partition("<!-- hunt:end -->")[2] if sep else ""
+def write_results(rows: list[dict], startup: dict, status: dict, elapsed: float) -> Path:
     lines = [
-        "<!-- hunt:start -->",
-        "## orion hunt against a bare loop (`make bench`)",
-        "",
-        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
-        f"Python {platform.python_version()}",
-        f"- command: `python tests/benchmarks/bench_hunt.py {' '.join(sys.argv[1:])}` "
-        f"({args.reps} repetitions, medians; took {elapsed:.0f} s)",
-        "- the script: a standard-library one-liner that writes its results file",
+        *header("orion hunt against a bare loop (`make bench`)", elapsed),
+        "- the script: a standard-library one-liner that writes its results file; each row is "
+        "the median of the repetitions, hunt and bare loop interleaved",
         "",
         "| trials | orion hunt (s) | bare loop (s) | hunt/bare | overhead per trial (ms) |",
         "| ---: | ---: | ---: | ---: | ---: |",
@@ -187,12 +176,8 @@ def write_results(
         "| <= 1 s |",
         f"| child's `import orion_cli.client` beyond a bare `python -c pass` "
         f"| {startup['import_client_extra_ms']:.1f} ms | small |",
-        "",
-        "<!-- hunt:end -->",
     ]
-    text = head.rstrip() + "\n\n" if head.strip() else "# Benchmark results\n\n"
-    path.write_text(text + "\n".join(lines) + tail)
-    return path
+    return write_section("hunt", lines)
 
 
 def main() -> None:
@@ -214,7 +199,7 @@ def main() -> None:
         print("status:", flush=True)
         status = bench_status(work, n_status, max(5, args.reps))
         print(f"  {status}", flush=True)
-    path = write_results(rows, startup, status, args, time.perf_counter() - started)
+    path = write_results(rows, startup, status, time.perf_counter() - started)
     print(f"wrote {path}")
 
 

@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from results import header as section_header  # noqa: E402
+from results import write_section  # noqa: E402
+
 from orion_cli.core.trial import Status, Trial  # noqa: E402
 from orion_cli.storage import postgresql as pg  # noqa: E402
 from tests.pg import ADMIN_URL, server_reason  # noqa: E402
@@ -123,12 +126,21 @@ def main() -> None:
     results = {size: measure(size, args.ops) for size in args.sizes}
     small, large = min(args.sizes), max(args.sizes)
     header = " | ".join(f"{size:,} trials" for size in args.sizes)
-    print(f"| operation | {header} | ratio {large:,}/{small:,} |")
-    print("|---" * (len(args.sizes) + 2) + "|")
+    lines = [
+        f"| operation | {header} | ratio {large:,}/{small:,} |",
+        "|---" * (len(args.sizes) + 2) + "|",
+    ]
     for name in results[small]:
         cells = " | ".join(f"{results[size][name] * 1e3:.3f} ms" for size in args.sizes)
         ratio = results[large][name] / results[small][name]
-        print(f"| {name} | {cells} | {ratio:.2f} |")
+        lines.append(f"| {name} | {cells} | {ratio:.2f} |")
+    print("\n".join(lines))
+    write_section(
+        "postgresql",
+        section_header("PostgreSQL storage: cost per operation")
+        + lines
+        + ["", "Target: flat (within 2x) from 1,000 to 30,000 trials."],
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,8 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+
+from results import header, write_section
 
 HERE = Path(__file__).parent
 ORION = str(Path(sys.executable).parent / "orion")
@@ -127,18 +128,8 @@ def run(backend: str, workers: int, trials: int, work: Path) -> dict:
 
 
 def write(rows: list[dict], elapsed: float) -> Path:
-    path = HERE / "RESULTS.md"
-    old = path.read_text() if path.exists() else "# Benchmark results\n"
-    head, sep, rest = old.partition("<!-- throughput:start -->")
-    tail = rest.partition("<!-- throughput:end -->")[2] if sep else ""
     lines = [
-        "<!-- throughput:start -->",
-        "## Throughput of many workers (`python tests/benchmarks/bench_throughput.py`)",
-        "",
-        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
-        f"- command: `python tests/benchmarks/bench_throughput.py {' '.join(sys.argv[1:])}` "
-        f"(took {elapsed:.0f} s)",
+        *header("Throughput of many workers", elapsed),
         f"- each trial: a Python script that sleeps {SLEEP} s; each worker is one "
         "`orion hunt` process",
         "",
@@ -151,14 +142,8 @@ def write(rows: list[dict], elapsed: float) -> Path:
             f"{r['ideal_s']:.1f} | {100 * r['efficiency']:.0f} % | {r['duplicates']} | "
             f"{r['lost']} |"
         )
-    lines += [
-        "",
-        "Target: >= 80 % of ideal at 8 workers; duplicates and lost both 0.",
-        "",
-        "<!-- throughput:end -->",
-    ]
-    path.write_text(head.rstrip() + "\n\n" + "\n".join(lines) + tail)
-    return path
+    lines += ["", "Target: >= 80 % of ideal at 8 workers; duplicates and lost both 0."]
+    return write_section("throughput", lines)
 
 
 def main() -> None:
