@@ -416,21 +416,25 @@ class ExperimentClient:
                 "use build_experiment to run trials"
             )
 
-    def acquire(self) -> Trial | None:
+    def acquire(self, slots: int = 1) -> Trial | None:
         """Reserve a trial to run: a reservable one, else a new suggestion. None: nothing now.
 
         The budget check and the reservation happen under the experiment's suggest lock, so
-        that the workers never start more trials than the budget.
+        that the workers never start more trials than the budget. When the algorithm must be
+        asked, it is asked once for up to `slots` trials (the free slots of this worker, within
+        the budget); the ones not reserved now stay new for the next call or another worker.
         """
         self._writable()
         with self._lock:
             self.release_lost()
             with self.storage.suggest_lock(self.id):
                 trials = self.storage.fetch_trials(self.id)
-                if self.budget_left(trials) <= 0 or self.too_many_broken(trials):
+                left = self.budget_left(trials)
+                if left <= 0 or self.too_many_broken(trials):
                     return None
                 trial = self.storage.reserve_trial(self.id, self.worker)
-                if trial is None and self._produce(trials, 1):
+                wanted = int(min(max(slots, 1), left))
+                if trial is None and self._produce(trials, wanted):
                     trial = self.storage.reserve_trial(self.id, self.worker)
             if trial is not None:
                 self._hold(trial)

@@ -190,7 +190,7 @@ class Runner:
     def _fill(self) -> None:
         while len(self._running) < self.options.n_workers and not self._limit_reached():
             self._check_stop()
-            trial = self.client.acquire()
+            trial = self.client.acquire(self.options.n_workers - len(self._running))
             if trial is None:
                 return
             self._start(trial)
