@@ -129,10 +129,14 @@ def run(backend: str, workers: int, trials: int, work: Path) -> dict:
 
 def write(rows: list[dict], elapsed: float) -> Path:
     lines = [
-        *header("Throughput of many workers", elapsed),
-        f"- each trial: a Python script that sleeps {SLEEP} s; each worker is one "
-        "`orion hunt` process",
-        "",
+        *header(
+            "Throughput of many workers",
+            elapsed,
+            (
+                f"each trial: a Python script that sleeps {SLEEP} s; each worker is one "
+                "`orion hunt` process",
+            ),
+        ),
         "| storage | workers | trials | wall (s) | ideal (s) | % of ideal | duplicates | lost |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]

@@ -11,7 +11,7 @@ from pathlib import Path
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
 
-def header(title: str, elapsed: float | None = None) -> list[str]:
+def header(title: str, elapsed: float | None = None, notes: tuple[str, ...] = ()) -> list[str]:
     took = "" if elapsed is None else f" (took {elapsed:.0f} s)"
     script = Path(sys.argv[0]).name
     return [
@@ -21,6 +21,7 @@ def header(title: str, elapsed: float | None = None) -> list[str]:
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
         f"Python {platform.python_version()}",
         f"- command: `python tests/benchmarks/{script} {' '.join(sys.argv[1:])}`{took}",
+        *(f"- {note}" for note in notes),
         "",
     ]
 
