@@ -17,6 +17,7 @@ ALGORITHMS: dict[str, tuple[str, str, str | None]] = {
     "tpe": ("orion_cli.core.algorithms.tpe", "TPE", None),
     "hyperband": ("orion_cli.core.algorithms.hyperband", "Hyperband", None),
     "asha": ("orion_cli.core.algorithms.asha", "ASHA", None),
+    "gp": ("orion_cli.core.algorithms.gp", "GaussianProcessBO", "gp"),
 }
 
 DEFAULT_ALGORITHM = "random"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -168,12 +169,16 @@ def sample_unseen(
 
 
 def seen_keys(space: Space, trials: Sequence[Trial]) -> set[tuple[Any, ...]]:
+    """The keys of every trial's params; uses the key each Trial caches (space names sorted)."""
     names = space.names
-    return {params_key(t.params, names) for t in trials}
+    count = len(names)
+    return {t.point_key if len(t.params) == count else params_key(t.params, names) for t in trials}
 
 
 def exhausted(space: Space, trials: Sequence[Trial]) -> bool:
     """True when a finite space holds no point that is not already a trial."""
+    if math.isinf(space.cardinality) or space.cardinality > len(trials):
+        return False
     return len(seen_keys(space, trials)) >= space.cardinality
 
 
