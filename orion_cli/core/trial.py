@@ -7,6 +7,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 
@@ -43,6 +44,19 @@ def hash_params(params: dict[str, Any], fidelity: str | None = None) -> str:
     return hashlib.sha256(_canonical(kept).encode()).hexdigest()[:32]
 
 
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def point_key(params: dict[str, Any]) -> tuple[Any, ...]:
+    """A hashable key of `params` in name order; 1 and 1.0 count as equal."""
+    return tuple(_hashable(params[name]) for name in sorted(params))
+
+
 @dataclass(frozen=True)
 class Trial:
     """One point of the space and what happened to it."""
@@ -73,6 +87,15 @@ class Trial:
                 if isinstance(value, (int, float)) and math.isfinite(value):
                     return float(value)
         return None
+
+    @cached_property
+    def point_key(self) -> tuple[Any, ...]:
+        """A hashable key of the params in name order (1 and 1.0 equal), computed once.
+
+        Algorithms compare every new point with every trial's; caching the key on the (frozen,
+        shared) Trial keeps that cost from growing with the number of trials.
+        """
+        return point_key(self.params)
 
     def with_(self, **changes: Any) -> Trial:
         """A copy with some fields changed."""
