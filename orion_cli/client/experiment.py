@@ -11,6 +11,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -383,21 +384,25 @@ class ExperimentClient:
             else {"id": best.id, "objective": best.objective, "params": best.params},
         }
 
-    def budget_left(self, trials: list[Trial]) -> float:
+    @staticmethod
+    def _counts(trials: list[Trial]) -> Counter[Status]:
+        return Counter(map(attrgetter("status"), trials))
+
+    def budget_left(self, trials: list[Trial], counts: Counter[Status] | None = None) -> float:
         if self._exp.max_trials is None:
             return math.inf
-        done = sum(1 for t in trials if t.status is Status.COMPLETED)
-        running = sum(1 for t in trials if t.status is Status.RESERVED)
-        return self._exp.max_trials - done - running
+        counts = self._counts(trials) if counts is None else counts
+        return self._exp.max_trials - counts[Status.COMPLETED] - counts[Status.RESERVED]
 
-    def too_many_broken(self, trials: list[Trial]) -> bool:
-        return sum(1 for t in trials if t.status is Status.BROKEN) >= self._exp.max_broken
+    def too_many_broken(self, trials: list[Trial], counts: Counter[Status] | None = None) -> bool:
+        counts = self._counts(trials) if counts is None else counts
+        return counts[Status.BROKEN] >= self._exp.max_broken
 
     def is_done_given(self, trials: list[Trial]) -> bool:
-        completed = sum(1 for t in trials if t.status is Status.COMPLETED)
-        if self._exp.max_trials is not None and completed >= self._exp.max_trials:
+        counts = self._counts(trials)
+        if self._exp.max_trials is not None and counts[Status.COMPLETED] >= self._exp.max_trials:
             return True
-        pending = any(t.status not in ENDED for t in trials)
+        pending = sum(n for status, n in counts.items() if status not in ENDED)
         return not pending and self.algorithm.is_done(trials)
 
     @property
@@ -429,8 +434,9 @@ class ExperimentClient:
             self.release_lost()
             with self.storage.suggest_lock(self.id):
                 trials = self.storage.fetch_trials(self.id)
-                left = self.budget_left(trials)
-                if left <= 0 or self.too_many_broken(trials):
+                counts = self._counts(trials)
+                left = self.budget_left(trials, counts)
+                if left <= 0 or self.too_many_broken(trials, counts):
                     return None
                 trial = self.storage.reserve_trial(self.id, self.worker)
                 wanted = int(min(max(slots, 1), left))

@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from orion_cli.storage.base import AlreadyExists, LockTimeout, NotFound, Storage
 
@@ -68,11 +70,11 @@ def open_storage(url: str | None = None, *, lock_timeout: float = DEFAULT_LOCK_T
     return JournalStorage(Path(path).expanduser(), lock_timeout=lock_timeout, **options)
 
 
-def journal_options(environ: os._Environ[str] | dict[str, str]) -> dict[str, object]:
+def journal_options(environ: Mapping[str, str]) -> dict[str, Any]:
     """Journal settings from the environment: ORION_JOURNAL_COMPACT_MB, ORION_JOURNAL_FSYNC."""
     from orion_cli.errors import ConfigError
 
-    options: dict[str, object] = {}
+    options: dict[str, Any] = {}
     size = environ.get("ORION_JOURNAL_COMPACT_MB")
     if size:
         try:

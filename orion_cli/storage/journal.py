@@ -362,11 +362,12 @@ class JournalStorage:
 
     def fetch_trials(self, experiment: str, status: Status | None = None) -> list[Trial]:
         with self._reading():
-            records = self._records.trials.get(experiment, {}).values()
             wanted = None if status is None else Status(status).value
-            build = self._records.as_trial
             with gc_paused():
-                return [build(r) for r in records if wanted in (None, r["status"])]
+                everything = self._records.trial_objects(experiment)
+            if wanted is None:
+                return list(everything)
+            return [t for t in everything if t.status.value == wanted]
 
     def fetch_trial(self, experiment: str, trial_id: str) -> Trial:
         with self._reading():

@@ -108,24 +108,33 @@ class Records:
         self._queue: dict[str, list[tuple[Any, ...]]] = {}
         self._reserved: dict[str, set[str]] = {}
         self._seq = itertools.count()
-        # (experiment, id) -> (record, its heartbeat, the Trial built from it)
-        self._built: dict[tuple[str, str], tuple[Record, Any, Trial]] = {}
+        # experiment -> {id: Trial}, in the order of `trials`, and the ids whose record changed
+        # since their Trial was built: fetch_trials rebuilds only those.
+        self._built: dict[str, dict[str, Trial]] = {}
+        self._dirty: dict[str, set[str]] = {}
 
-    def as_trial(self, record: Record) -> Trial:
-        """The Trial of a stored record, built once per version of the record.
+    def trial_objects(self, experiment: str) -> Iterable[Trial]:
+        """Every Trial of an experiment, each built once per change of its record.
 
         fetch_trials of a large experiment would otherwise rebuild every Trial on every call,
-        which made each operation of a worker cost more as trials accumulate. Trials are frozen
-        values shared between callers: never mutate their dicts (use `Trial.with_`).
+        so that each operation of a worker would cost more as trials accumulate. Trials are
+        frozen values shared between callers: never mutate their dicts (use `Trial.with_`).
         """
-        key = (record["experiment"], record["id"])
-        built = self._built.get(key)
-        beat = record.get("heartbeat")
-        if built is not None and built[0] is record and built[1] == beat:
-            return built[2]
-        trial = trial_from_record(record)
-        self._built[key] = (record, beat, trial)
-        return trial
+        records = self.trials.get(experiment, {})
+        built = self._built.setdefault(experiment, {})
+        dirty = self._dirty.pop(experiment, set())
+        for trial_id in dirty:
+            record = records.get(trial_id)
+            if record is not None:
+                built[trial_id] = trial_from_record(record)
+        if len(built) != len(records):  # first call: build in the order of the records
+            built = {tid: built.get(tid) or trial_from_record(r) for tid, r in records.items()}
+            self._built[experiment] = built
+        return built.values()
+
+    def _changed(self, experiment: str, trial_id: str) -> None:
+        if experiment in self._built:
+            self._dirty.setdefault(experiment, set()).add(trial_id)
 
     # -- state -------------------------------------------------------------------------
     def put_experiment(self, record: Record) -> None:
@@ -143,6 +152,7 @@ class Records:
     def put_trial(self, record: Record) -> None:
         experiment, trial_id, status = record["experiment"], record["id"], record["status"]
         self.trials.setdefault(experiment, {})[trial_id] = record
+        self._changed(experiment, trial_id)
         reserved = self._reserved.setdefault(experiment, set())
         if status == _RESERVED:
             reserved.add(trial_id)
@@ -166,6 +176,7 @@ class Records:
         record = self.trial(experiment, trial_id)
         if record is not None:
             record["heartbeat"] = when
+            self._changed(experiment, trial_id)
 
     def delete(self, experiment: str, ids: Iterable[str]) -> int:
         trials = self.trials.get(experiment, {})
@@ -173,7 +184,7 @@ class Records:
         deleted = 0
         for trial_id in ids:
             if trials.pop(trial_id, None) is not None:
-                self._built.pop((experiment, trial_id), None)
+                self._built.get(experiment, {}).pop(trial_id, None)
                 reserved.discard(trial_id)
                 deleted += 1
         return deleted
@@ -287,10 +298,11 @@ class MemoryStorage:
 
     def fetch_trials(self, experiment: str, status: Status | None = None) -> list[Trial]:
         with self._mutex:
-            records = list(self._records.trials.get(experiment, {}).values())
             wanted = None if status is None else Status(status).value
-            build = self._records.as_trial
-            return [build(r) for r in records if wanted in (None, r["status"])]
+            everything = self._records.trial_objects(experiment)
+            if wanted is None:
+                return list(everything)
+            return [t for t in everything if t.status.value == wanted]
 
     def fetch_trial(self, experiment: str, trial_id: str) -> Trial:
         with self._mutex:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -170,9 +171,8 @@ def sample_unseen(
 
 def seen_keys(space: Space, trials: Sequence[Trial]) -> set[tuple[Any, ...]]:
     """The keys of every trial's params; uses the key each Trial caches (space names sorted)."""
-    names = space.names
-    count = len(names)
-    return {t.point_key if len(t.params) == count else params_key(t.params, names) for t in trials}
+    # Every trial of an experiment has every dimension: its cached key is in name order.
+    return set(map(attrgetter("point_key"), trials))
 
 
 def exhausted(space: Space, trials: Sequence[Trial]) -> bool:
