@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from orion_cli.core.experiment import Experiment
 from orion_cli.core.trial import Status, Trial
 from orion_cli.storage import redact_url
 
@@ -24,30 +25,29 @@ json_option = click.option(
 
 
 def status_entry(
-    client: Any, trials: list[Trial], with_trials: bool = False, heartbeat: float | None = None
+    exp: Experiment, trials: list[Trial], with_trials: bool = False, heartbeat: float = 60.0
 ) -> dict[str, Any]:
     """One experiment as `orion status --json` shows it.
 
     A reserved trial is counted as lost when its heartbeat is older than 3 heartbeats (the
     interval of the workers, `--heartbeat`/`ORION_HEARTBEAT`, default 60 s).
     """
-    stats = client.stats(trials)
-    lost_after = 3 * (client.heartbeat if heartbeat is None else heartbeat)
-    now = time.time()
+    from orion_cli.client.stats import trial_stats
+
+    stats = trial_stats(trials)
+    oldest = time.time() - 3 * heartbeat
     entry: dict[str, Any] = {
-        "name": client.name,
-        "version": client.version,
+        "name": exp.name,
+        "version": exp.version,
         "counts": stats["counts"],
         "lost": sum(
             1
             for t in trials
-            if t.status is Status.RESERVED
-            and t.heartbeat is not None
-            and now - t.heartbeat > lost_after
+            if t.status is Status.RESERVED and t.heartbeat is not None and t.heartbeat < oldest
         ),
         "best": stats["best"],
-        "max_trials": client.max_trials,
-        "working_dir": client.working_dir,
+        "max_trials": exp.max_trials,
+        "working_dir": exp.working_dir,
     }
     if with_trials:
         entry["trials"] = [

@@ -202,7 +202,7 @@ def run_hunt(
 def _report(client: Any, runner: Any, reason: str, elapsed: float, as_json: bool) -> None:
     from orion_cli import render
 
-    entry = status_entry(client, client.fetch_trials())
+    entry = status_entry(client.experiment, client.fetch_trials(), heartbeat=client.heartbeat)
     entry["reason"] = reason
     if as_json:
         render.emit_json("hunt", {"experiments": [entry]})

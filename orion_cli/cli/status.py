@@ -8,18 +8,27 @@ from orion_cli.cli import debug_option
 from orion_cli.cli.common import info_entry, json_option, status_entry, storage_option
 
 
-def _clients(storage: str | None, name: str | None, version: int | None = None):  # type: ignore[no-untyped-def]
-    from orion_cli.client.experiment import ExperimentClient, get_experiment
-    from orion_cli.storage import open_storage
+def _experiments(store, name: str | None, version: int | None = None):  # type: ignore[no-untyped-def]
+    """The experiment named (latest version unless given), or the latest version of each."""
+    from orion_cli.core.experiment import check_name
+    from orion_cli.errors import ExperimentNotFound
+    from orion_cli.storage import NotFound, redact_url
 
     if name is not None:
-        return [get_experiment(name, version, storage=storage)]
-    store = open_storage(storage)
+        check_name(name)
+        try:
+            return [store.fetch_experiment(name, version)]
+        except NotFound:
+            which = name if version is None else f"{name} version {version}"
+            raise ExperimentNotFound(
+                f"no experiment {which!r} in {redact_url(store.url)}: check the name with "
+                "`orion list`"
+            ) from None
     latest = {}
     for exp in store.list_experiments():
         if exp.name not in latest or exp.version > latest[exp.name].version:
             latest[exp.name] = exp
-    return [ExperimentClient(exp, store, read_only=True) for _, exp in sorted(latest.items())]
+    return [exp for _, exp in sorted(latest.items())]
 
 
 @click.command()
@@ -32,11 +41,17 @@ def status(name: str | None, show_all: bool, storage: str | None, as_json: bool)
     """Counts of trials by status and the best objective of each experiment."""
     from orion_cli import render
     from orion_cli.config import resolve
+    from orion_cli.storage import open_storage
 
     heartbeat = resolve({}).heartbeat
-    entries = [
-        status_entry(c, c.fetch_trials(), show_all, heartbeat) for c in _clients(storage, name)
-    ]
+    store = open_storage(storage)
+    try:
+        entries = [
+            status_entry(exp, store.fetch_trials(exp.id), show_all, heartbeat)
+            for exp in _experiments(store, name)
+        ]
+    finally:
+        store.close()
     if as_json:
         render.emit_json("status", {"experiments": entries})
     else:
@@ -72,9 +87,10 @@ def list_experiments(storage: str | None, as_json: bool) -> None:
 def info(name: str, version: int | None, storage: str | None, as_json: bool) -> None:
     """Everything about one experiment: space, algorithm, budget, command, best trial."""
     from orion_cli import render
+    from orion_cli.client.experiment import get_experiment
 
-    (client,) = _clients(storage, name, version)
-    data = info_entry(client, client.fetch_trials())
+    with get_experiment(name, version, storage=storage) as client:
+        data = info_entry(client, client.fetch_trials())
     if as_json:
         render.emit_json("info", data)
     else:

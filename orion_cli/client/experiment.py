@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from orion_cli import __version__
+from orion_cli.client.stats import trial_stats
 from orion_cli.core.algorithms import make_algorithm, normalize
 from orion_cli.core.experiment import Experiment, check_name, diff
 from orion_cli.core.priors import build_space
@@ -373,16 +374,7 @@ class ExperimentClient:
 
     def stats(self, trials: list[Trial] | None = None) -> dict[str, Any]:
         """Counts by status and the best trial."""
-        trials = self.fetch_trials() if trials is None else trials
-        counts = Counter(t.status.value for t in trials)
-        best = best_trial(trials)
-        return {
-            "counts": {s.value: counts.get(s.value, 0) for s in Status},
-            "trials_completed": counts.get("completed", 0),
-            "best": None
-            if best is None
-            else {"id": best.id, "objective": best.objective, "params": best.params},
-        }
+        return trial_stats(self.fetch_trials() if trials is None else trials)
 
     @staticmethod
     def _counts(trials: list[Trial]) -> Counter[Status]:
@@ -596,12 +588,6 @@ class ExperimentClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def best_trial(trials: list[Trial]) -> Trial | None:
-    """The completed trial with the lowest objective."""
-    done = [t for t in trials if t.status is Status.COMPLETED and t.objective is not None]
-    return min(done, key=lambda t: t.objective) if done else None  # type: ignore[arg-type, return-value]
 
 
 def workon(
