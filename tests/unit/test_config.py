@@ -17,8 +17,10 @@ def test_defaults():
 def test_layers_in_order(tmp_path, monkeypatch):
     glob = tmp_path / "cfg" / "orion_cli" / "config.yaml"
     glob.parent.mkdir(parents=True)
-    glob.write_text("worker:\n  n_workers: 2\n  heartbeat: 5\n  idle_timeout: 7\n"
-                    "experiment:\n  max_trials: 10\n")
+    glob.write_text(
+        "worker:\n  n_workers: 2\n  heartbeat: 5\n  idle_timeout: 7\n"
+        "experiment:\n  max_trials: 10\n"
+    )
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     local = tmp_path / "local.yaml"
     local.write_text("worker:\n  heartbeat: 6\nexperiment:\n  max_trials: 20\n")
@@ -31,16 +33,37 @@ def test_layers_in_order(tmp_path, monkeypatch):
 
 
 def test_orion_layout_and_aliases():
-    data = {"experiment": {"name": "e", "algorithms": {"random": {"seed": 2}},
-                           "max_broken": 5, "working_dir": "/w", "user_script_config": "cfg"},
-            "worker": {"max_trials": 4, "max_broken": 2, "interrupt_signal_code": 99,
-                       "kill_grace": 1, "lock_timeout": 3},
-            "storage": {"database": {"type": "pickleddb", "host": "/db"}}}
+    data = {
+        "experiment": {
+            "name": "e",
+            "algorithms": {"random": {"seed": 2}},
+            "max_broken": 5,
+            "working_dir": "/w",
+            "user_script_config": "cfg",
+        },
+        "worker": {
+            "max_trials": 4,
+            "max_broken": 2,
+            "interrupt_signal_code": 99,
+            "kill_grace": 1,
+            "lock_timeout": 3,
+        },
+        "storage": {"database": {"type": "pickleddb", "host": "/db"}},
+    }
     out = from_yaml(data, "x.yaml")
-    assert out == {"name": "e", "algorithm": {"random": {"seed": 2}}, "max_broken": 5,
-                   "working_dir": "/w", "user_script_config": "cfg", "worker_max_trials": 4,
-                   "worker_max_broken": 2, "interrupt_code": 99, "kill_grace": 1.0,
-                   "lock_timeout": 3.0, "storage": "/db"}
+    assert out == {
+        "name": "e",
+        "algorithm": {"random": {"seed": 2}},
+        "max_broken": 5,
+        "working_dir": "/w",
+        "user_script_config": "cfg",
+        "worker_max_trials": 4,
+        "worker_max_broken": 2,
+        "interrupt_code": 99,
+        "kill_grace": 1.0,
+        "lock_timeout": 3.0,
+        "storage": "/db",
+    }
 
 
 @pytest.mark.parametrize(
@@ -69,5 +92,6 @@ def test_storage_forms():
     assert storage_url("/a") == "/a"
     assert storage_url({"type": "memory"}) == "memory:"
     assert storage_url({"database": {"type": "postgresql", "host": "postgresql://u@h/d"}}) == (
-        "postgresql://u@h/d")
+        "postgresql://u@h/d"
+    )
     assert resolve({}, None, environ={"ORION_DB_ADDRESS": "/old"}).storage == "/old"
