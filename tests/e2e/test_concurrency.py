@@ -45,7 +45,7 @@ def _runs(log: Path) -> list[dict]:
 def test_six_processes_two_workers_each_run_every_trial_once(tmp_path, kind):
     copy_script(tmp_path, "logged.py")
     log = tmp_path / "runs.log"
-    env = {"RUN_LOG": str(log), "SLEEP_LOW": "0.001", "SLEEP_HIGH": "0.6"}
+    env = {"RUN_LOG": str(log), "SLEEP_LOW": "0.001", "SLEEP_HIGH": "1.5"}
     with _storage(kind, tmp_path) as url:
         args = [
             "hunt",
