@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from orion_cli.core.priors import parse_prior
-from orion_cli.errors import ConfigError, SpaceError
+from orion_cli.errors import ConfigError, PriorSyntaxError, SpaceError
 
 TEMPLATE_KEYS = (
     "exp.name",
@@ -86,7 +86,14 @@ def parse_commandline(argv: Sequence[str], user_script_config: str = "config") -
             raise SpaceError(
                 f"prior {slot.name!r} is declared twice on the command line: declare it once"
             )
-        parse_prior(slot.name, slot.text)
+        try:
+            parse_prior(slot.name, slot.text)
+        except PriorSyntaxError as exc:
+            # Name the option as the user spelled it (`-x~...`, not `--x~...`).
+            message, long_form = str(exc), f"--{slot.name}~"
+            if slot.option != f"--{slot.name}" and message.startswith(long_form):
+                raise PriorSyntaxError(f"{slot.option}~{message[len(long_form):]}") from None
+            raise
         priors[slot.name] = slot.text
     return ParsedCommand(tuple(argv), priors, config_path)
 

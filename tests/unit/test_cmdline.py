@@ -332,3 +332,12 @@ def test_rendering_replaces_exactly_the_priors(items):
             expected += [f"--{name}", str(i)]
     assert set(parse_commandline(argv).priors) == set(params)
     assert render_commandline(argv, params, {}) == expected
+
+
+def test_a_short_option_prior_error_names_the_option_as_spelled():
+    with pytest.raises(PriorSyntaxError) as info:
+        parse_commandline(["python", "s.py", "-x~choices([])"])
+    assert str(info.value).startswith("-x~'choices([])': ")
+    with pytest.raises(PriorSyntaxError) as info:
+        parse_commandline(["python", "s.py", "--lr~uniform(1, 0)"])
+    assert str(info.value).startswith("--lr~'uniform(1, 0)': ")
