@@ -150,6 +150,11 @@ def run_hunt(
     cwd = os.getcwd()
     script_config = cfg.user_script_config or "config"
     priors = None
+    if command and command[0].startswith("-"):
+        raise UserError(
+            f"unknown option {command[0]!r} before the command: check `orion hunt --help`; "
+            "the command starts with the program to run, e.g. python train.py"
+        )
     if command:
         check_command(command, cwd)
         parsed_command, priors = load_command(command, cwd, script_config)
