@@ -20,7 +20,8 @@ ALGORITHMS: dict[str, tuple[str, str, str | None]] = {
     "gp": ("orion_cli.core.algorithms.gp", "GaussianProcessBO", "gp"),
 }
 
-DEFAULT_ALGORITHM = "random"
+# tpe: best across tests/benchmarks/QUALITY.md with the core dependencies alone (gp needs scipy)
+DEFAULT_ALGORITHM = "tpe"
 
 __all__ = ["ALGORITHMS", "Algorithm", "Suggestion", "normalize", "make_algorithm"]
 

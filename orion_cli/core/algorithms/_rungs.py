@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from orion_cli.core.algorithms._common import is_pending, params_key, unseen_points, with_fidelity
+from orion_cli.core.algorithms._common import is_pending, unseen_points, with_fidelity
 from orion_cli.core.algorithms.base import Suggestion
 from orion_cli.core.space import Fidelity, Space
-from orion_cli.core.trial import Status, Trial
+from orion_cli.core.trial import Status, Trial, hash_params
 from orion_cli.errors import AlgorithmError
 
 
@@ -51,9 +51,15 @@ def rungs_for(space: Space, algorithm: str) -> Rungs:
     return Rungs(fid, tuple(budgets), float(fid.base))
 
 
-def config_key(space: Space, params: dict[str, Any]) -> tuple[Any, ...]:
-    """The key of a configuration: its params without the fidelity."""
-    return params_key(params, [d.name for d in space.searched])
+def config_key(space: Space, params: dict[str, Any]) -> str:
+    """The key of a configuration: hash_params, equal for all fidelities of one configuration."""
+    fid = space.fidelity
+    return hash_params(params, None if fid is None else fid.name)
+
+
+def trial_config(space: Space, trial: Trial) -> str:
+    """A trial's configuration key (its stored hash_params when it has one)."""
+    return trial.hash_params or config_key(space, trial.params)
 
 
 def group_by(
@@ -87,7 +93,7 @@ def promotion(
 
 
 def new_config(
-    space: Space, configs: set[tuple[Any, ...]], rng: np.random.Generator, budget: float
+    space: Space, configs: set[str], rng: np.random.Generator, budget: float
 ) -> dict[str, Any] | None:
     """A prior sample whose configuration is not in `configs` (added to it), at `budget`."""
     for _ in range(100):
@@ -100,10 +106,14 @@ def new_config(
 
 
 def _enumerated_config(
-    space: Space, configs: set[tuple[Any, ...]], rng: np.random.Generator, budget: float
+    space: Space, configs: set[str], rng: np.random.Generator, budget: float
 ) -> dict[str, Any] | None:
     """In a finite space, an unseen configuration found by enumeration (None when all seen)."""
-    for params in unseen_points(Space(space.searched), configs, rng, 1):
-        configs.add(config_key(space, params))
-        return with_fidelity(space, params, budget)
+    searched = Space(space.searched)
+    for params in unseen_points(searched, set(), rng, int(min(searched.cardinality, 1e5))):
+        full = with_fidelity(space, params, budget)
+        key = config_key(space, full)
+        if key not in configs:
+            configs.add(key)
+            return full
     return None

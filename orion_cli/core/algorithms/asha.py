@@ -10,12 +10,12 @@ from orion_cli.core.algorithms._common import check_int, check_seed, generator, 
 from orion_cli.core.algorithms._rungs import (
     Rungs,
     any_pending,
-    config_key,
     group_by,
     new_config,
     promotion,
     ranked,
     rungs_for,
+    trial_config,
 )
 from orion_cli.core.algorithms.base import Suggestion
 from orion_cli.core.space import Space
@@ -85,7 +85,7 @@ class ASHA:
     def suggest(self, trials: Sequence[Trial], n: int) -> list[Suggestion]:
         rng = generator(self.seed, trials)
         groups = group_by(trials, ("bracket", "rung"))
-        configs = {config_key(self.space, t.params) for t in trials}
+        configs = {trial_config(self.space, t) for t in trials}
         out: list[Suggestion] = []
         while len(out) < n:
             suggestion = self._promote(groups) or self._start(groups, configs, rng)
@@ -104,17 +104,17 @@ class ASHA:
                 above = groups.get((bracket, rung + 1), [])
                 if len(above) >= self.capacity(rung + 1):
                     continue
-                promoted = {config_key(self.space, t.params) for t in above}
                 finished = sum(not is_pending(t) for t in here)
                 top = ranked(here)[: int(finished // self.rungs.eta)]
+                promoted = {trial_config(self.space, t) for t in above} if top else set()
                 for trial in top:
-                    if config_key(self.space, trial.params) not in promoted:
+                    if trial_config(self.space, trial) not in promoted:
                         meta = {"bracket": bracket}
                         return promotion(self.space, self.rungs, trial, rung + 1, meta)
         return None
 
     def _start(
-        self, groups: dict[tuple[int, ...], list[Trial]], configs: set[Any], rng: Any
+        self, groups: dict[tuple[int, ...], list[Trial]], configs: set[str], rng: Any
     ) -> Suggestion | None:
         """A new configuration in the base rung of the least filled bracket."""
         fill = []

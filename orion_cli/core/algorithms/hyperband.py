@@ -11,12 +11,12 @@ import numpy as np
 from orion_cli.core.algorithms._common import check_int, check_seed, generator, is_pending
 from orion_cli.core.algorithms._rungs import (
     any_pending,
-    config_key,
     group_by,
     new_config,
     promotion,
     ranked,
     rungs_for,
+    trial_config,
 )
 from orion_cli.core.algorithms.base import Suggestion
 from orion_cli.core.space import Space
@@ -73,7 +73,7 @@ class Hyperband:
     def suggest(self, trials: Sequence[Trial], n: int) -> list[Suggestion]:
         rng = generator(self.seed, trials)
         groups = group_by(trials, ("repetition", "bracket", "rung"))
-        configs = {config_key(self.space, t.params) for t in trials}
+        configs = {trial_config(self.space, t) for t in trials}
         out: list[Suggestion] = []
         while len(out) < n:
             suggestion = self._promote(groups) or self._start(groups, configs, rng)
@@ -108,14 +108,14 @@ class Hyperband:
             return None
         if any(is_pending(t) for t in here):
             return None
-        promoted = {config_key(self.space, t.params) for t in above}
+        promoted = {trial_config(self.space, t) for t in above}
         for trial in ranked(here)[:wanted]:
-            if config_key(self.space, trial.params) not in promoted:
+            if trial_config(self.space, trial) not in promoted:
                 return trial
         return None
 
     def _start(
-        self, groups: Groups, configs: set[Any], rng: np.random.Generator
+        self, groups: Groups, configs: set[str], rng: np.random.Generator
     ) -> Suggestion | None:
         """A new configuration in the first base rung not yet full, repetition by repetition."""
         last = max((key[0] for key in groups), default=0)
