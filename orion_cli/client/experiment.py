@@ -11,6 +11,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -88,20 +89,20 @@ def build_experiment(
     check_name(name)
     _check_budget("max_trials", max_trials, allow_none=True)
     _check_budget("max_broken", max_broken, allow_none=True)
+    wanted = _Wanted(
+        name,
+        space,
+        algorithm,
+        max_trials,
+        max_broken,
+        working_dir,
+        tuple(commandline or ()),
+        user_script_config,
+        dict(metadata or {}),
+    )
     store, owned = _open(storage, lock_timeout)
     try:
-        exp = _create_or_resume(
-            store,
-            name,
-            space,
-            algorithm,
-            max_trials,
-            max_broken,
-            working_dir,
-            commandline,
-            user_script_config,
-            metadata,
-        )
+        exp = _create_or_resume(store, wanted)
     except BaseException:
         if owned:
             store.close()
@@ -119,51 +120,42 @@ def _check_budget(name: str, value: Any, *, allow_none: bool) -> None:
         raise UserError(f"{name} must be a whole number >= 0, got {value!r}: fix the value")
 
 
-def _create_or_resume(
-    store: Storage,
-    name: str,
-    space,
-    algorithm,
-    max_trials,
-    max_broken,
-    working_dir,
-    commandline,
-    user_script_config,
-    metadata,
-) -> Experiment:
+@dataclass(frozen=True)
+class _Wanted:
+    """What build_experiment was asked for (None: keep what is stored, or the default)."""
+
+    name: str
+    space: Mapping[str, str] | None
+    algorithm: Any
+    max_trials: int | None
+    max_broken: int | None
+    working_dir: str | None
+    commandline: tuple[str, ...]
+    user_script_config: str | None
+    metadata: dict[str, Any]
+
+
+def _create_or_resume(store: Storage, wanted: _Wanted) -> Experiment:
     for attempt in range(2):
         try:
-            existing = store.fetch_experiment(name)
+            existing = store.fetch_experiment(wanted.name)
         except NotFound:
             existing = None
         if existing is not None:
-            return _resume(
-                store, existing, space, algorithm, max_trials, max_broken, working_dir, commandline
-            )
-        if space is None:
+            return _resume(store, existing, wanted)
+        if wanted.space is None:
             raise ExperimentNotFound(
-                f"no experiment named {name!r} in {_safe_url(store)}: give a command with priors "
-                "(or a space) to create it, or check the name with `orion list`"
+                f"no experiment named {wanted.name!r} in {_safe_url(store)}: give a command "
+                "with priors (or a space) to create it, or check the name with `orion list`"
             )
-        exp = _new_experiment(
-            store,
-            name,
-            space,
-            algorithm,
-            max_trials,
-            max_broken,
-            working_dir,
-            commandline,
-            user_script_config,
-            metadata,
-        )
+        exp = _new_experiment(store, wanted)
         try:
             store.create_experiment(exp)
             return exp
         except AlreadyExists:
             if attempt:
                 raise
-    raise UserError(f"experiment {name!r} keeps changing under us: retry")  # pragma: no cover
+    raise UserError(f"experiment {wanted.name!r} keeps changing: retry")  # pragma: no cover
 
 
 def _safe_url(store: Storage) -> str:
@@ -172,45 +164,31 @@ def _safe_url(store: Storage) -> str:
     return redact_url(getattr(store, "url", "the storage"))
 
 
-def _new_experiment(
-    store,
-    name,
-    space,
-    algorithm,
-    max_trials,
-    max_broken,
-    working_dir,
-    commandline,
-    user_script_config,
-    metadata,
-) -> Experiment:
-    parsed = build_space(dict(space))
-    if not parsed.dimensions:
-        raise UserError(
-            "the search space is empty: declare at least one prior, "
-            "e.g. --lr~'loguniform(1e-5, 1.0)'"
-        )
-    algo_config = normalize(algorithm)
+def _new_experiment(store: Storage, wanted: _Wanted) -> Experiment:
+    assert wanted.space is not None
+    parsed = build_space(dict(wanted.space))
+    algo_config = normalize(wanted.algorithm)
     make_algorithm(parsed, algo_config)  # refuse unknown names and options before storing
     url = getattr(store, "url", default_storage_url())
     meta = {
         "user": _user(),
         "host": socket.gethostname(),
         "orion_version": __version__,
-        **dict(metadata or {}),
+        **wanted.metadata,
     }
+    working_dir = wanted.working_dir
     return Experiment(
-        name=name,
+        name=wanted.name,
         version=1,
         space=parsed.priors(),
         algorithm=algo_config,
-        max_trials=max_trials,
-        max_broken=3 if max_broken is None else max_broken,
+        max_trials=wanted.max_trials,
+        max_broken=3 if wanted.max_broken is None else wanted.max_broken,
         working_dir=str(Path(working_dir).expanduser().absolute())
         if working_dir
-        else default_working_dir(url, name),
-        commandline=tuple(commandline or ()),
-        user_script_config=user_script_config or "config",
+        else default_working_dir(url, wanted.name),
+        commandline=wanted.commandline,
+        user_script_config=wanted.user_script_config or "config",
         metadata=meta,
         created=time.time(),
     )
@@ -223,34 +201,35 @@ def _user() -> str:
         return "unknown"
 
 
-def _resume(
-    store, exp: Experiment, space, algorithm, max_trials, max_broken, working_dir, commandline
-) -> Experiment:
-    if space is not None:
-        wanted = build_space(dict(space)).priors()
-        changes = diff(exp, exp.with_(space=wanted))
-        if changes:
+def _resume(store: Storage, exp: Experiment, wanted: _Wanted) -> Experiment:
+    if wanted.space is not None:
+        priors = build_space(dict(wanted.space)).priors()
+        differences = diff(exp, exp.with_(space=priors))
+        if differences:
             raise ExperimentConflict(
-                f"experiment {exp.name!r} exists with another search space ({'; '.join(changes)})"
-                ": use a new name with -n, or the same priors to resume it"
+                f"experiment {exp.name!r} exists with another search space "
+                f"({'; '.join(differences)}): use a new name with -n, or the same priors to "
+                "resume it"
             )
-    if algorithm is not None and normalize(algorithm) != exp.algorithm:
-        wanted_algo = normalize(algorithm)
-        same_name = set(wanted_algo) == set(exp.algorithm) and not next(iter(wanted_algo.values()))
+    if wanted.algorithm is not None and normalize(wanted.algorithm) != exp.algorithm:
+        asked = normalize(wanted.algorithm)
+        same_name = set(asked) == set(exp.algorithm) and not next(iter(asked.values()))
         if not same_name:
             raise ExperimentConflict(
-                f"experiment {exp.name!r} uses algorithm {exp.algorithm}, not {wanted_algo}: "
+                f"experiment {exp.name!r} uses algorithm {exp.algorithm}, not {asked}: "
                 "resume it without --algorithm, or use a new name with -n"
             )
     changes: dict[str, Any] = {}
-    if max_trials is not None and max_trials != exp.max_trials:
-        changes["max_trials"] = max_trials
-    if max_broken is not None and max_broken != exp.max_broken:
-        changes["max_broken"] = max_broken
-    if working_dir and str(Path(working_dir).expanduser().absolute()) != exp.working_dir:
-        changes["working_dir"] = str(Path(working_dir).expanduser().absolute())
-    if commandline and not exp.commandline:
-        changes["commandline"] = tuple(commandline)
+    if wanted.max_trials is not None and wanted.max_trials != exp.max_trials:
+        changes["max_trials"] = wanted.max_trials
+    if wanted.max_broken is not None and wanted.max_broken != exp.max_broken:
+        changes["max_broken"] = wanted.max_broken
+    if wanted.working_dir:
+        working_dir = str(Path(wanted.working_dir).expanduser().absolute())
+        if working_dir != exp.working_dir:
+            changes["working_dir"] = working_dir
+    if wanted.commandline and not exp.commandline:
+        changes["commandline"] = wanted.commandline
     if changes:
         exp = exp.with_(**changes)
         store.update_experiment(exp)

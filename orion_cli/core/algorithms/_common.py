@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from orion_cli.core.space import Categorical, Fidelity, Integer, Real, Space
-from orion_cli.core.trial import ENDED, Status, Trial, hash_params, trial_id
+from orion_cli.core.trial import ENDED, Status, Trial, _hashable, hash_params, trial_id
 
 
 def generator(seed: int | None, trials: Sequence[Trial], salt: int = 0) -> np.random.Generator:
@@ -18,14 +18,6 @@ def generator(seed: int | None, trials: Sequence[Trial], salt: int = 0) -> np.ra
     if seed is None:
         return np.random.default_rng()
     return np.random.default_rng([int(seed), len(trials), salt])
-
-
-def _hashable(value: Any) -> Any:
-    try:
-        hash(value)
-    except TypeError:
-        return repr(value)
-    return value
 
 
 def params_key(params: dict[str, Any], names: Iterable[str]) -> tuple[Any, ...]:
