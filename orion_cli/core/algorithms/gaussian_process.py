@@ -17,6 +17,7 @@ from scipy.special import log_ndtr
 _SQRT5 = math.sqrt(5.0)
 _LOG_2PI = math.log(2.0 * math.pi)
 _JITTER = 1e-8
+_FANTASY_NOISE = 1e-4
 # bounds of the log hyperparameters: length scales, signal variance, noise variance
 _LOG_LS = (math.log(0.01), math.log(20.0))
 _LOG_SIGNAL = (math.log(0.05), math.log(20.0))
@@ -24,7 +25,7 @@ _LOG_NOISE = (math.log(1e-6), math.log(1.0))
 # weak log-normal priors (mean, sd) keeping the fit away from degenerate length scales
 _PRIOR_LS = (math.log(0.5), 1.0)
 _PRIOR_SIGNAL = (0.0, 1.0)
-_PRIOR_NOISE = (math.log(1e-4), 2.0)
+_PRIOR_NOISE = (math.log(0.03), 1.0)
 
 
 def matern52(
@@ -90,7 +91,7 @@ class GP:
     y: np.ndarray
     scales: np.ndarray
     signal: float
-    noise: float
+    noise: np.ndarray  # noise variance of each training point
     lower: np.ndarray
     alpha: np.ndarray
 
@@ -111,24 +112,36 @@ class GP:
             options={"maxiter": max_iter},
         )
         theta = result.x if np.all(np.isfinite(result.x)) else theta0
-        return cls.build(x, y, np.exp(theta[:d]), math.exp(theta[d]), math.exp(theta[d + 1]))
+        noise = np.full(len(x), math.exp(theta[d + 1]))
+        return cls.build(x, y, np.exp(theta[:d]), math.exp(theta[d]), noise)
 
     @classmethod
     def build(
-        cls, x: np.ndarray, y: np.ndarray, scales: np.ndarray, signal: float, noise: float
+        cls, x: np.ndarray, y: np.ndarray, scales: np.ndarray, signal: float, noise: np.ndarray
     ) -> GP:
         """The GP with these hyperparameters (used to add fantasized pending points)."""
         k, _ = matern52(x, x, scales, signal)
-        lower = cholesky(k + (noise + _JITTER) * np.eye(len(x)), lower=True)
+        k[np.diag_indices(len(x))] += noise + _JITTER
+        lower = cholesky(k, lower=True)
         alpha = cho_solve((lower, True), y)
         return cls(x, y, scales, signal, noise, lower, alpha)
 
     def with_points(self, x_new: np.ndarray) -> GP:
-        """Kriging believer: the GP that also 'observed' its own mean at `x_new`."""
+        """Kriging believer: the GP that also 'observed' its own mean at `x_new`.
+
+        The fantasized observations are nearly noise-free, so that the uncertainty (and with it
+        the expected improvement) vanishes there even when the fitted noise is large.
+        """
         mean, _ = self.predict(x_new)
         x = np.vstack([self.x, x_new])
         y = np.concatenate([self.y, mean])
-        return GP.build(x, y, self.scales, self.signal, self.noise)
+        for fantasy_noise in (_FANTASY_NOISE, float(self.noise.max())):
+            noise = np.concatenate([self.noise, np.full(len(x_new), fantasy_noise)])
+            try:
+                return GP.build(x, y, self.scales, self.signal, noise)
+            except np.linalg.LinAlgError:
+                continue
+        return self
 
     def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation at the rows of `xs`."""

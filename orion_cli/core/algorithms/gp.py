@@ -37,11 +37,12 @@ class GaussianProcessBO:
     kernel with one length scale per dimension, fitted with its signal and noise variances by
     maximizing the marginal likelihood (weak log-normal priors) with L-BFGS-B. The first
     `n_initial_points` trials follow a scrambled Sobol sequence fixed by the seed. Each
-    suggestion maximizes log expected improvement: `n_candidates` random points (half of
-    them near the best trials) are screened, then the best `n_restarts` are refined with
-    L-BFGS-B. Pending trials (and suggestions earlier in the same call) are handled by the
-    kriging believer: they count as observed at the GP's mean, which removes the uncertainty
-    there, so parallel workers get distinct, spread points. Meant for up to a few hundred
+    suggestion maximizes log expected improvement: `n_candidates` uniform random points are
+    screened, then `n_restarts` starting points (the best trial, the best candidate, and
+    candidates drawn with probability proportional to their EI) are refined with L-BFGS-B.
+    Pending trials (and suggestions earlier in the same call) are handled by the kriging
+    believer: they count as observed at the GP's mean, which removes the uncertainty there, so
+    parallel workers get distinct, spread points. Meant for up to a few hundred
     trials (the fit is cubic in their number).
 
     Options:
@@ -60,13 +61,13 @@ class GaussianProcessBO:
         seed: int | None = None,
         n_initial_points: int = 10,
         n_candidates: int = 2000,
-        n_restarts: int = 5,
+        n_restarts: int = 10,
     ) -> None:
         self.space = space
         self.seed = check_seed(seed)
         self.n_initial_points = check_int("n_initial_points", n_initial_points, 1)
         self.n_candidates = check_int("n_candidates", n_candidates, 1)
-        self.n_restarts = check_int("n_restarts", n_restarts, 1)
+        self.n_restarts = check_int("n_restarts", n_restarts, 2)
         self.dims = len(space.searched)
 
     @property
@@ -126,12 +127,13 @@ class GaussianProcessBO:
         y = np.array([t.objective for t in done], dtype=float)
         y = (y - y.mean()) / (y.std() if y.std() > 0 else 1.0)
         gp = GP.fit(x, y)
-        best = float(y.min())
         if busy:
             gp = gp.with_points(unit_matrix(self.space, busy))
         out: list[dict[str, Any]] = []
         for _ in range(n):
-            ranked = self._maximize(gp, best, x[np.argsort(y)[:5]], rng)
+            # the believed values of pending points count: improving on them is no gain
+            best = float(gp.y.min())
+            ranked = self._maximize(gp, best, gp.x[int(np.argmin(gp.y))], rng)
             chosen = next((p for p in ranked if self._take(p, seen, out)), None)
             if chosen is None:
                 break
@@ -139,17 +141,15 @@ class GaussianProcessBO:
         return out + sample_unseen(self.space, seen, rng, n - len(out))
 
     def _maximize(
-        self, gp: GP, best: float, incumbents: np.ndarray, rng: np.random.Generator
+        self, gp: GP, best: float, incumbent: np.ndarray, rng: np.random.Generator
     ) -> list[np.ndarray]:
         """Points by decreasing log EI: refined starts first, then the screened candidates."""
-        k = self.n_candidates
-        local = incumbents[rng.integers(len(incumbents), size=k // 2)]
-        local = np.clip(local + rng.normal(0.0, 0.05, size=local.shape), 0.0, 1.0)
-        candidates = np.vstack([rng.random((k - k // 2, self.dims)), local])
+        candidates = rng.random((self.n_candidates, self.dims))
         scores = log_ei(gp, candidates, best)
         order = np.argsort(-scores, kind="stable")
+        starts = [incumbent, candidates[order[0]], *self._roulette(candidates, scores, rng)]
         refined = []
-        for start in candidates[order[: self.n_restarts]]:
+        for start in starts:
             result = minimize(
                 lambda p: tuple(-v for v in gp.log_ei_and_grad(p, best)),
                 start,
@@ -158,6 +158,19 @@ class GaussianProcessBO:
                 bounds=[(0.0, 1.0)] * self.dims,
                 options={"maxiter": 50},
             )
-            refined.append((float(-result.fun), np.clip(result.x, 0.0, 1.0)))
+            value = float(-result.fun) if np.isfinite(result.fun) else -np.inf
+            refined.append((value, np.clip(result.x, 0.0, 1.0)))
         refined.sort(key=lambda item: -item[0])
         return [p for _, p in refined] + [candidates[i] for i in order]
+
+    def _roulette(
+        self, candidates: np.ndarray, scores: np.ndarray, rng: np.random.Generator
+    ) -> list[np.ndarray]:
+        """Starting points drawn with probability proportional to EI (diverse, yet promising)."""
+        weights = np.exp(scores - scores.max())
+        weights[np.argmax(scores)] = 0.0
+        count = min(self.n_restarts - 2, int(np.count_nonzero(weights > 0)))
+        if count <= 0 or weights.sum() <= 0:
+            return []
+        picks = rng.choice(len(candidates), size=count, replace=False, p=weights / weights.sum())
+        return [candidates[i] for i in picks]
