@@ -75,7 +75,9 @@ def test_list_and_info_json(tmp_path):
         "best",
     }
     assert info["space"] == {"x": "uniform(0.0, 1.0)", "y": "randint(0, 2)"}
-    assert info["algorithm"]["random"]["seed"] == 1
+    ((name, options),) = info["algorithm"].items()
+    assert name == "tpe" and options["seed"] == 1  # the default algorithm, all options shown
+    assert "n_initial_points" in options
     assert info["max_trials"] == 3 and info["max_broken"] == 3
     assert info["commandline"][1:] == ["quadratic.py", "-x~uniform(0, 1)", "--y~randint(0, 2)"]
 
