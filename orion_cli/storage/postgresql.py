@@ -723,7 +723,7 @@ class PostgreSQLStorage:
         """An advisory lock held by one pooled connection; the server frees it if that dies."""
         key = _lock_key(experiment)
         deadline = time.monotonic() + max(self.lock_timeout, 0.0)
-        pause = 0.01
+        pause = 0.002  # short: the lock is held for milliseconds, waiters must not oversleep
         while True:
             held = self._connector.retrying(
                 lambda _retried: self._try_lock(key), self._discard_pool
@@ -733,7 +733,7 @@ class PostgreSQLStorage:
             if time.monotonic() + pause > deadline:
                 raise LockTimeout(suggest_lock_timeout_message(experiment, self.lock_timeout))
             time.sleep(pause)
-            pause = min(pause * 1.5, 0.1)
+            pause = min(pause * 1.5, 0.02)
         pool, conn = held
         try:
             yield
