@@ -76,6 +76,8 @@ def run(backend: str, workers: int, trials: int, work: Path) -> dict:
             "120",
             "--heartbeat",
             "30",
+            "--algorithm",
+            "random",
             sys.executable,
             "sleeper.py",
             "-x~uniform(0, 1)",
@@ -134,7 +136,8 @@ def write(rows: list[dict], elapsed: float) -> Path:
             elapsed,
             (
                 f"each trial: a Python script that sleeps {SLEEP} s; each worker is one "
-                "`orion hunt` process",
+                "`orion hunt` process; algorithm `random` (this measures the runner and the "
+                "storage, not an algorithm's suggest time)",
             ),
         ),
         "| storage | workers | trials | wall (s) | ideal (s) | % of ideal | duplicates | lost |",
