@@ -160,3 +160,10 @@ def test_config_forms_and_resolved_options(name):
 def test_unknown_algorithm_lists_the_valid_names():
     with pytest.raises(AlgorithmError, match="choose one of .*random"):
         make_algorithm(mixed_space(), "no-such-algorithm")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_resolved_options_build_the_same_algorithm_again(name):
+    space = mixed_space()
+    options = make_algorithm(space, {name: {"seed": 9}}).options
+    assert make_algorithm(space, {name: options}).options == options

@@ -73,7 +73,6 @@ class ASHA:
             "num_rungs": self.num_rungs,
             "num_brackets": self.num_brackets,
             "repetitions": self.repetitions,
-            "budgets": list(self.rungs.budgets),
         }
 
     def capacity(self, rung: int) -> float:

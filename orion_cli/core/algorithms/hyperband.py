@@ -67,7 +67,6 @@ class Hyperband:
         return {
             "seed": self.seed,
             "repetitions": self.repetitions,
-            "budgets": list(self.rungs.budgets),
         }
 
     def suggest(self, trials: Sequence[Trial], n: int) -> list[Suggestion]:
