@@ -29,6 +29,10 @@ from orion_cli.core.trial import Trial
 
 # Kernel width in the unit cube before Scott's shrinking by m ** (-1 / (d + 4)).
 _BANDWIDTH = 0.07
+# Weight of a pending trial in the "bad" model, relative to a completed one: enough to keep
+# workers apart, light enough not to push them out of a good region (tuned with 4 simulated
+# workers in bench_quality.py: weight 1 was worse on 5 of 6 functions).
+_LIAR_WEIGHT = 0.3
 
 
 class TPE:
@@ -38,10 +42,11 @@ class TPE:
     log priors are modelled in log scale and integers are rounded by their unit-cube bins;
     categoricals are modelled natively with one weight per choice. The best `gamma` fraction of
     completed trials forms the "good" model l(x), the rest plus every pending trial (new,
-    reserved, interrupted, suspended: the constant liar, as if they were bad) the "bad" model
-    g(x). Among `n_ei_candidates` samples of l(x) it suggests the one maximizing l(x) / g(x).
-    Broken trials are only kept out of the suggestions. Until `n_initial_points` trials have
-    completed it samples a seeded Latin hypercube of the unit cube.
+    reserved, interrupted, suspended: the constant liar, as if they were bad, at 0.3 of the
+    weight of a completed trial) the "bad" model g(x). Among `n_ei_candidates` samples of l(x)
+    it suggests the one maximizing l(x) / g(x). Broken trials are only kept out of the
+    suggestions. Until `n_initial_points` trials have completed it samples a seeded Latin
+    hypercube of the unit cube.
 
     Defaults were tuned with tests/benchmarks/bench_quality.py (see QUALITY.md there): a
     joint kernel of fixed width 0.07 * m ** (-1 / (d + 4)) in the unit cube, gamma 0.2 and prior
@@ -158,8 +163,9 @@ class TPE:
         liar_num = np.vstack([num[above], busy_num])
         liar_cat = np.vstack([cat[above], busy_cat])
         out: list[dict[str, Any]] = []
+        n_above = len(above)
         for _ in range(n):
-            bad = self._parzen(liar_num, liar_cat)
+            bad = self._parzen(liar_num, liar_cat, liars=len(liar_num) - n_above)
             params, x_num, x_cat = self._best_candidate(good, bad, seen, rng)
             if params is None:
                 break
@@ -168,8 +174,10 @@ class TPE:
             liar_cat = np.vstack([liar_cat, x_cat[None]])
         return out + sample_unseen(self.space, seen, rng, n - len(out))
 
-    def _parzen(self, num: np.ndarray, cat: np.ndarray) -> Parzen:
+    def _parzen(self, num: np.ndarray, cat: np.ndarray, liars: int = 0) -> Parzen:
         weights = ramp_weights(len(num), self.equal_weight, self.full_weight_num)
+        if liars:
+            weights[len(num) - liars :] *= _LIAR_WEIGHT
         n_choices = [len(d.choices) for d in self.categorical]
         bandwidth = scott_bandwidth(num, len(self.space.searched))
         return Parzen.build(num, cat, n_choices, weights, self.prior_weight, bandwidth)
