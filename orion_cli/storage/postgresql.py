@@ -463,6 +463,10 @@ class PostgreSQLStorage:
         self._pool_pid = 0
         self._schema_checked = False
         self._mutex = threading.Lock()
+        # experiment -> {trial id: (row version `xmin`, Trial)}: fetch_trials reads the JSON
+        # only of rows changed since it last saw them.
+        self._seen: dict[str, dict[str, tuple[str, Trial]]] = {}
+        self._seen_lock = threading.Lock()
 
     # -- plumbing ----------------------------------------------------------------------------
     def _get_pool(self) -> ConnectionPool[Any]:
@@ -642,13 +646,42 @@ class PostgreSQLStorage:
         return self._run(op)
 
     def fetch_trials(self, experiment: str, status: Status | None = None) -> list[Trial]:
-        query = "SELECT data::text FROM trials WHERE experiment = %s"
-        params: list[Any] = [experiment]
-        if status is not None:
-            query += " AND status = %s"
-            params.append(Status(status).value)
-        rows = self._run(lambda conn, _r: conn.execute(query + " ORDER BY seq", params).fetchall())
-        return [_trial(row[0]) for row in rows]
+        """Every trial (of a status), reading only the rows changed since the last call.
+
+        A worker fetches all trials before each suggestion; parsing every row's JSON each time
+        made that cost grow with the experiment (25 ms at 1,000 trials). Rows are compared by
+        their version (`xmin`, new on every update), so only changed ones are read again.
+        """
+        versions = self._run(
+            lambda conn, _r: conn.execute(
+                "SELECT id, xmin::text FROM trials WHERE experiment = %s ORDER BY seq",
+                [experiment],
+            ).fetchall()
+        )
+        with self._seen_lock:
+            seen = self._seen.setdefault(experiment, {})
+            stale = [tid for tid, version in versions if seen.get(tid, ("",))[0] != version]
+        if stale:
+            rows = self._run(
+                lambda conn, _r: conn.execute(
+                    "SELECT id, xmin::text, data::text FROM trials "
+                    "WHERE experiment = %s AND id = ANY(%s)",
+                    [experiment, stale],
+                ).fetchall()
+            )
+            fresh = {tid: (version, _trial(text)) for tid, version, text in rows}
+        else:
+            fresh = {}
+        with self._seen_lock:
+            seen.update(fresh)
+            live = {tid for tid, _ in versions}
+            for gone in [tid for tid in seen if tid not in live]:
+                del seen[gone]
+            wanted = None if status is None else Status(status).value
+            trials = [seen[tid][1] for tid, _ in versions if tid in seen]
+        if wanted is None:
+            return trials
+        return [trial for trial in trials if trial.status.value == wanted]
 
     def fetch_trial(self, experiment: str, trial_id: str) -> Trial:
         text = self._run(lambda conn, _r: self._stored_trial(conn, experiment, trial_id))
