@@ -168,6 +168,9 @@ def _new_experiment(store: Storage, wanted: _Wanted) -> Experiment:
     assert wanted.space is not None
     parsed = build_space(dict(wanted.space))
     algo_config = normalize(wanted.algorithm)
+    grid = algo_config.get("gridsearch")
+    if grid is not None and grid.get("max_trials") is None and wanted.max_trials:
+        grid["max_trials"] = wanted.max_trials  # thin the grid to the budget
     make_algorithm(parsed, algo_config)  # refuse unknown names and options before storing
     url = getattr(store, "url", default_storage_url())
     meta = {

@@ -34,7 +34,7 @@ class Experiment:
     name: str
     version: int = 1
     space: dict[str, str] = field(default_factory=dict)
-    algorithm: dict[str, Any] = field(default_factory=lambda: {"random": {}})
+    algorithm: dict[str, Any] = field(default_factory=lambda: {"tpe": {}})  # DEFAULT_ALGORITHM
     max_trials: int | None = None
     max_broken: int = 3
     working_dir: str | None = None

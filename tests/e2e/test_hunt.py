@@ -308,3 +308,47 @@ def test_script_config_files_are_rendered_per_trial(tmp_path):
             assert "orion~" not in text and "~uniform" not in text
     info = json.loads(orion("info", "-n", "c-yaml", "--json", cwd=tmp_path, check=0).stdout)
     assert set(info["data"]["space"]) == {"model/lr", "layers/0", "seed"}
+
+
+def test_trials_keep_the_users_blas_threading(tmp_path):
+    (tmp_path / "env.py").write_text(
+        "import json, os\n"
+        "from orion_cli.client import report_objective\n"
+        "names = ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')\n"
+        "seen = {n: os.environ.get(n) for n in names}\n"
+        "open(os.path.join(os.environ['ORION_WORKING_DIR'], 'env.json'), 'w').write("
+        "json.dumps(seen))\n"
+        "report_objective(1.0)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if "NUM_THREADS" not in k}
+    env["OMP_NUM_THREADS"] = "7"
+    import subprocess
+
+    from tests.e2e.helpers import ORION
+
+    proc = subprocess.run(
+        [
+            ORION,
+            "hunt",
+            "--json",
+            "-n",
+            "blas",
+            "--exp-max-trials",
+            "1",
+            PYTHON,
+            "env.py",
+            "-x~uniform(0, 1)",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (seen,) = [
+        json.loads(p.read_text())
+        for p in Path(json.loads(proc.stdout)["data"]["experiments"][0]["working_dir"]).glob(
+            "*/env.json"
+        )
+    ]
+    assert seen == {"OPENBLAS_NUM_THREADS": None, "OMP_NUM_THREADS": "7", "MKL_NUM_THREADS": None}

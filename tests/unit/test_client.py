@@ -199,3 +199,18 @@ def _root() -> str:
     import orion_cli
 
     return str(__import__("pathlib").Path(orion_cli.__file__).parent.parent)
+
+
+def test_gridsearch_is_thinned_to_the_budget(tmp_path):
+    exp = build_experiment(
+        "g",
+        space={"x": "uniform(0, 1)", "y": "uniform(0, 1)"},
+        algorithm="gridsearch",
+        max_trials=6,
+        storage=str(tmp_path / "s"),
+    )
+    assert exp.experiment.algorithm == {"gridsearch": {"max_trials": 6}}
+    assert exp.workon(lambda x, y: x + y) == 6
+    xs = sorted({t.params["x"] for t in exp.fetch_trials()})
+    assert xs[0] == 0.0 and xs[-1] == 1.0  # the grid keeps both bounds
+    exp.close()
