@@ -2,10 +2,12 @@
 
 Run `python tests/benchmarks/bench_quality.py` (full: 10 seeds, 100 trials) or add `--quick`
 (3 seeds, no speed rows at 5,000 trials) for a run of a few minutes. Writes QUALITY.md next to
-this file (or `--output`). orion_cli's algorithms are driven in-process through
-`make_algorithm` and Trial objects, with no storage and no subprocess, so that the comparison
-is of algorithms only; Optuna's samplers run on an in-memory study. Both are sequential: one
-suggestion, one evaluation.
+this file (or `--output`). With `--cache FILE` the raw runs are kept in a JSON file and reused:
+`--rows "optuna GPSampler" --cache FILE` adds one row to an earlier cached run and rewrites
+QUALITY.md with every row (the speed and multi-fidelity sections are always measured again).
+orion_cli's algorithms are driven in-process through `make_algorithm` and Trial objects, with no
+storage and no subprocess, so that the comparison is of algorithms only; Optuna's samplers run on
+an in-memory study. Both are sequential: one suggestion, one evaluation.
 """
 
 from __future__ import annotations
@@ -551,6 +553,7 @@ def header(args: argparse.Namespace, seeds: int, argv: list[str] | None) -> list
         f"Python {platform.python_version()}, numpy {np.__version__}, optuna {optuna.__version__}",
         f"- Seeds: {seeds} per function and algorithm (seed i for run i), sequential trials, "
         f"{args.workers} runs in parallel processes, one BLAS thread each",
+        f"- Optuna GPSampler: {gp_backend()}",
         f"- Default algorithm: `{DEFAULT_ALGORITHM}`",
         "- Budget 50 is the first 50 trials of the 100-trial run (no algorithm here knows its "
         "budget). orion_cli reals keep their default precision of 4 significant digits.",
@@ -559,6 +562,25 @@ def header(args: argparse.Namespace, seeds: int, argv: list[str] | None) -> list
         "which its default TPESampler ignores).",
         "",
     ]
+
+
+def gp_backend() -> str:
+    """What Optuna's GPSampler runs on here (torch, and greenlet for its batched L-BFGS-B)."""
+    import importlib.util
+
+    try:
+        import torch
+    except ImportError:
+        return "not available (no torch)"
+    threads = torch.get_num_threads()
+    greenlet = importlib.util.find_spec("greenlet") is not None
+    batch = (
+        "greenlet installed (batched L-BFGS-B)"
+        if greenlet
+        else "no greenlet, so GPSampler runs its sequential L-BFGS-B fallback (it warns that "
+        "suggestions may be slower)"
+    )
+    return f"torch {torch.__version__}, {threads} torch thread(s) in this process, {batch}"
 
 
 def time_call(fn: Callable[[], Any], repeats: int) -> float:
