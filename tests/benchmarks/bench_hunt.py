@@ -62,6 +62,9 @@ def bare_loop(work: Path, n: int) -> float:
     return time.perf_counter() - start
 
 
+ALGORITHM: list[str] = []  # ["--algorithm", NAME] with --algorithm; else the default one
+
+
 def hunt(work: Path, n: int, tag: str) -> float:
     storage = work / f"store-{tag}"
     shutil.rmtree(storage, ignore_errors=True)
@@ -75,6 +78,7 @@ def hunt(work: Path, n: int, tag: str) -> float:
             str(storage),
             "--exp-max-trials",
             str(n),
+            *ALGORITHM,
             sys.executable,
             "trivial.py",
             "-x~uniform(0, 1)",
@@ -156,16 +160,8 @@ def bench_status(work: Path, n: int, reps: int) -> dict:
     return {"trials": n, "status_s": median(status), "status_json_s": median(status_json)}
 
 
-def write_results(rows: list[dict], startup: dict, statuses: list[dict], elapsed: float) -> Path:
+def _overhead_table(rows: list[dict]) -> list[str]:
     lines = [
-        *header(
-            "orion hunt against a bare loop (`make bench`)",
-            elapsed,
-            (
-                "the script: a standard-library one-liner that writes its results file; each row "
-                "is the median of the repetitions, hunt and bare loop interleaved",
-            ),
-        ),
         "| trials | orion hunt (s) | bare loop (s) | hunt/bare | overhead per trial (ms) "
         "| without the fixed start-up (ms) |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -178,8 +174,26 @@ def write_results(rows: list[dict], startup: dict, statuses: list[dict], elapsed
         )
     lines += [
         "",
-        f"The fixed cost of one `orion hunt` (start-up, storage, summary; a budget of 0 trials) "
-        f"is {rows[0]['fixed_s']:.2f} s; the last column leaves it out.",
+        f"Fixed cost of one `orion hunt` (a budget of 0 trials): {rows[0]['fixed_s']:.2f} s.",
+    ]
+    return lines
+
+
+def write_results(rows: list[dict], startup: dict, statuses: list[dict], elapsed: float) -> Path:
+    lines = [
+        *header(
+            "orion hunt against a bare loop (`make bench`)",
+            elapsed,
+            (
+                "the script: a standard-library one-liner that writes its results file; each row "
+                "is the median of the repetitions, hunt and bare loop interleaved",
+            ),
+        ),
+        *_overhead_table(rows),
+    ]
+    lines += [
+        "",
+        "The default algorithm suggests each trial; `--algorithm random` isolates the runner.",
         "",
         "| measurement | median | target |",
         "| --- | ---: | ---: |",
@@ -200,9 +214,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--algorithm", help="only the hunt/bare rows, with this algorithm")
+    parser.add_argument("--sizes", type=int, nargs="+", help="trial counts of the hunt rows")
     args = parser.parse_args()
-    sizes = [20, 50] if args.quick else [100, 500, 2000]
+    sizes = args.sizes or ([20, 50] if args.quick else [100, 500, 2000])
     n_status = [1000] if args.quick else [10_000, 30_000]
+    if args.algorithm:
+        ALGORITHM[:] = ["--algorithm", args.algorithm]
+        with tempfile.TemporaryDirectory(prefix="orion-bench-") as tmp:
+            (Path(tmp) / "trivial.py").write_text(TRIVIAL)
+            started = time.perf_counter()
+            rows = bench_overhead(Path(tmp), sizes, args.reps)
+        lines = [
+            *header(
+                f"orion hunt against a bare loop, algorithm {args.algorithm}",
+                time.perf_counter() - started,
+            ),
+            *_overhead_table(rows),
+        ]
+        print(f"wrote {write_section(f'hunt-{args.algorithm}', lines)}")
+        return
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="orion-bench-") as tmp:
         work = Path(tmp)
