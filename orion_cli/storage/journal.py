@@ -25,8 +25,10 @@ Compaction writes a snapshot (one line per live record) to a temporary file and 
 the journal with `os.replace`, under the lock. Every object keeps a descriptor of the file it
 has read, so the inode cannot be reused, and re-reads from scratch when the path names another
 inode. It runs automatically after a write when the journal is larger than `compact_threshold`
-bytes (default 16 MiB) and more than 4 times the size of its live records (so a journal of
-30,000 trials, about 12 MB live, is compacted past 48 MB); `orion db compact` runs it by hand.
+bytes (default 16 MiB) and more than twice the size of its live records (so a journal of
+30,000 trials, about 12 MB live, is compacted past 24 MB); `orion db compact` runs it by hand.
+Twice, not more: a trial leaves three or more records (registered, reserved, ended, heartbeats),
+and every cold read (`orion status`, a new worker) replays the whole file.
 
 Locks: by default `filelock.FileLock` (flock), released by the OS when the holder dies; it works
 on local disks, NFSv4 and Lustre mounted with `-o flock`. On filesystems without flock (Lustre
@@ -525,7 +527,7 @@ class JournalStorage:
         self._sizes, self._live_bytes = sizes, sum(sizes.values())
 
     def _maybe_compact(self) -> None:
-        if self._offset > self.compact_threshold and self._offset > 4 * self._live_bytes:
+        if self._offset > self.compact_threshold and self._offset > 2 * self._live_bytes:
             self._compact_locked()
 
     # -- reading and writing the journal -------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -177,6 +178,28 @@ def test_automatic_compaction_bounds_the_journal(tmp_path):
     assert (tmp_path / "journal.jsonl").stat().st_size < 4000 + 200
     fresh = JournalStorage(tmp_path).fetch_trial("exp", trial.id)
     assert fresh.status is Status.RESERVED and fresh.heartbeat > trial.heartbeat
+
+
+def test_compaction_keeps_the_journal_within_twice_its_live_records(tmp_path):
+    # A trial's life writes three records (registered, reserved, completed): a journal that
+    # waited for 4x its live size would never compact and every cold read would replay it all.
+    store = JournalStorage(tmp_path, compact_threshold=2000)
+    for i in range(200):
+        store.register_trial(make_trial(i))
+        trial = store.reserve_trial("exp", "w1")
+        done = trial.with_(
+            status=Status.COMPLETED,
+            results=({"name": "o", "type": "objective", "value": float(i)},),
+        )
+        assert store.update_trial(done, expected=Status.RESERVED, owner="w1")
+    size = (tmp_path / "journal.jsonl").stat().st_size
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(tmp_path / "journal.jsonl", copy / "journal.jsonl")
+    JournalStorage(copy).compact()
+    live = (copy / "journal.jsonl").stat().st_size
+    assert size <= 2 * live + 1000, (size, live)
+    assert len(JournalStorage(tmp_path).fetch_trials("exp", Status.COMPLETED)) == 200
 
 
 WORKER = r"""
