@@ -92,7 +92,7 @@ def parse_commandline(argv: Sequence[str], user_script_config: str = "config") -
             # Name the option as the user spelled it (`-x~...`, not `--x~...`).
             message, long_form = str(exc), f"--{slot.name}~"
             if slot.option != f"--{slot.name}" and message.startswith(long_form):
-                raise PriorSyntaxError(f"{slot.option}~{message[len(long_form):]}") from None
+                raise PriorSyntaxError(f"{slot.option}~{message[len(long_form) :]}") from None
             raise
         priors[slot.name] = slot.text
     return ParsedCommand(tuple(argv), priors, config_path)
