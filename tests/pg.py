@@ -26,16 +26,11 @@ def server_reason() -> str | None:
 
 
 @contextmanager
-def temporary_database() -> Iterator[str]:
-    """Create a fresh database, yield its URL, drop it afterwards."""
-    reason = server_reason()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL tests cannot be skipped in CI: {reason}")
-        pytest.skip(reason)
+def scratch_database(prefix: str = "orion_test") -> Iterator[str]:
+    """Create a fresh database, yield its URL, drop it afterwards (no skipping: benchmarks)."""
     import psycopg
 
-    name = f"orion_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -43,3 +38,15 @@ def temporary_database() -> Iterator[str]:
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def temporary_database() -> Iterator[str]:
+    """A fresh database for one test; skipped (failed under CI) when no server answers."""
+    reason = server_reason()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL tests cannot be skipped in CI: {reason}")
+        pytest.skip(reason)
+    with scratch_database() as url:
+        yield url

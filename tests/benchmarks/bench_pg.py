@@ -15,9 +15,7 @@ import argparse
 import statistics
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,23 +27,13 @@ from results import write_section  # noqa: E402
 
 from orion_cli.core.trial import Status, Trial  # noqa: E402
 from orion_cli.storage import postgresql as pg  # noqa: E402
-from tests.pg import ADMIN_URL, server_reason  # noqa: E402
+from tests.pg import scratch_database, server_reason  # noqa: E402
 
 EXPERIMENT = "bench"
 
 
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    import psycopg
-
-    name = f"orion_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def fresh_database():  # type: ignore[no-untyped-def]
+    return scratch_database("orion_bench")
 
 
 def make_trial(index: int) -> Trial:

@@ -17,13 +17,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
 from results import header, write_section
 
 HERE = Path(__file__).parent
+if str(HERE.parent.parent) not in sys.path:
+    sys.path.insert(0, str(HERE.parent.parent))
+
+from tests.pg import scratch_database  # noqa: E402
+
 ORION = str(Path(sys.executable).parent / "orion")
 SLEEP = 0.2
 SCRIPT = """\
@@ -37,31 +41,16 @@ with open(os.environ["ORION_RESULTS_PATH"], "w") as f:
     json.dump([{"name": "o", "type": "objective", "value": float(sys.argv[-1])}], f)
 """.replace("SLEEP_SECONDS", str(SLEEP))
 
-ADMIN = os.environ.get("ORION_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def pg_database() -> tuple[str, callable]:
-    import psycopg
-
-    name = f"orion_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return ADMIN.rsplit("/", 1)[0] + f"/{name}", drop
-
 
 def run(backend: str, workers: int, trials: int, work: Path) -> dict:
     log = work / f"runs-{backend}-{workers}.log"
     log.unlink(missing_ok=True)
-    drop = None
+    database = None
     if backend == "journal":
         url = str(work / f"store-{workers}")
     else:
-        url, drop = pg_database()
+        database = scratch_database("orion_bench")
+        url = database.__enter__()
     try:
         args = [
             ORION,
@@ -111,8 +100,8 @@ def run(backend: str, workers: int, trials: int, work: Path) -> dict:
             ).stdout
         )["data"]["experiments"][0]
     finally:
-        if drop:
-            drop()
+        if database is not None:
+            database.__exit__(None, None, None)
     runs = [json.loads(line) for line in log.read_text().splitlines()]
     by_trial = Counter(r["trial"] for r in runs)
     ideal = trials * SLEEP / workers
