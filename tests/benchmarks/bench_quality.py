@@ -483,6 +483,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 seeds, small speed rows")
     parser.add_argument("--seeds", type=int, help="seeds per function (default 10, quick 3)")
+    parser.add_argument(
+        "--seed-offset", type=int, default=0, help="first seed (default 0): seeds N to N+seeds-1"
+    )
     parser.add_argument("--functions", nargs="+", choices=sorted(FUNCTIONS), default=None)
     choices = [*ORION_ROWS, *OPTUNA_ROWS, *PARALLEL_ROWS]
     parser.add_argument("--rows", nargs="+", choices=choices, default=None)
@@ -509,11 +512,12 @@ def main(argv: list[str] | None = None) -> int:
         default_rows += PARALLEL_ROWS
     to_run, missing = available_rows(args.rows or default_rows)
     cache = ResultCache(args.cache)
-    cached = cache.rows(functions, range(seeds), max(BUDGETS))
+    seed_range = range(args.seed_offset, args.seed_offset + seeds)
+    cached = cache.rows(functions, seed_range, max(BUDGETS))
     rows = [row for row in ALL_ROWS if row in to_run or row in cached]
     missing = {row: reason for row, reason in missing.items() if row not in rows}
     started = time.perf_counter()
-    results = run_all(rows, functions, range(seeds), max(BUDGETS), args.workers, cache)
+    results = run_all(rows, functions, seed_range, max(BUDGETS), args.workers, cache)
     log(f"quality runs done in {time.perf_counter() - started:.0f} s")
     lines = header(args, seeds, argv)
     if missing:
@@ -551,7 +555,8 @@ def header(args: argparse.Namespace, seeds: int, argv: list[str] | None) -> list
         f"- Command: `{cmd}`",
         f"- Machine: {platform.platform()}, {cpu}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, numpy {np.__version__}, optuna {optuna.__version__}",
-        f"- Seeds: {seeds} per function and algorithm (seed i for run i), sequential trials, "
+        f"- Seeds: {seeds} per function and algorithm (seeds {args.seed_offset} to "
+        f"{args.seed_offset + seeds - 1}, seed i for run i), sequential trials, "
         f"{args.workers} runs in parallel processes, one BLAS thread each",
         f"- Optuna GPSampler: {gp_backend()}",
         f"- Default algorithm: `{DEFAULT_ALGORITHM}`",
