@@ -412,19 +412,26 @@ class ExperimentClient:
                 left = self.budget_left(trials, counts)
                 if left <= 0 or self.too_many_broken(trials, counts):
                     return None
-                trial = self.storage.reserve_trial(self.id, self.worker)
-                wanted = int(min(max(slots, 1), left))
-                if trial is None and self._produce(trials, wanted):
+                trial = None
+                if any(t.status in RESERVABLE for t in trials):
                     trial = self.storage.reserve_trial(self.id, self.worker)
+                if trial is None:
+                    trial = self._produce(trials, int(min(max(slots, 1), left)))
             if trial is not None:
                 self._hold(trial)
             return trial
 
-    def _produce(self, trials: list[Trial], n: int) -> int:
+    def _produce(self, trials: list[Trial], n: int) -> Trial | None:
+        """Ask the algorithm for up to `n` trials; the first is registered reserved by us.
+
+        Registering the trial this worker runs as already reserved costs one write instead
+        of two (register, then reserve). The others are registered new, for the next call or
+        another worker. Called under the suggest lock, after no reservable trial was found.
+        """
         algorithm = self.algorithm
         if algorithm.is_done(trials):
-            return 0
-        registered = 0
+            return None
+        mine: Trial | None = None
         now = time.time()
         fidelity = self.space.fidelity
         for suggestion in algorithm.suggest(trials, n):
@@ -439,8 +446,15 @@ class ExperimentClient:
                 submit_time=now,
                 working_dir=str(Path(self.working_dir) / tid),
             )
-            registered += bool(self.storage.register_trial(trial))
-        return registered
+            if mine is None:
+                trial = trial.with_(
+                    status=Status.RESERVED, worker=self.worker, start_time=now, heartbeat=now
+                )
+                if self.storage.register_trial(trial):
+                    mine = trial
+            else:
+                self.storage.register_trial(trial)
+        return mine
 
     def suggest(self) -> Trial:
         """Reserve a trial for this process (Oríon's client.suggest)."""
@@ -493,8 +507,8 @@ class ExperimentClient:
     def _end(self, trial: Trial, **changes: Any) -> Trial:
         self._writable()
         with self._lock:
-            self._held.pop(trial.id, None)
-            current = self.storage.fetch_trial(self.id, trial.id)
+            # The trial as reserved is what is stored: only its heartbeat changed since.
+            current = self._held.pop(trial.id, None) or self.storage.fetch_trial(self.id, trial.id)
             updated = current.with_(end_time=time.time(), **changes)
             if not self.storage.update_trial(updated, expected=Status.RESERVED, owner=self.worker):
                 self._lost.add(trial.id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import queue
 import shutil
 import threading
 import time
@@ -150,7 +149,7 @@ class Runner:
         self.events = events
         self.summary = RunSummary()
         self._running: dict[str, Running] = {}
-        self._done: queue.Queue[Running] = queue.Queue()
+        self._exits: executor.ExitWatcher[Running] = executor.ExitWatcher()
         self._stop_signal: int | None = None
 
     def request_stop(self, signum: int) -> None:
@@ -181,6 +180,8 @@ class Runner:
         except BaseException:
             self._stop_all()
             raise
+        finally:
+            self._exits.close()
 
     def _limit_reached(self) -> bool:
         done = self.summary.completed + len(self._running)
@@ -209,17 +210,12 @@ class Runner:
             return
         running = Running(trial, proc, working_dir, time.monotonic())
         self._running[trial.id] = running
-        threading.Thread(target=self._watch, args=(running,), daemon=True).start()
+        self._exits.add(proc, running)
         self.events.started(trial)
 
-    def _watch(self, running: Running) -> None:
-        running.proc.wait()
-        self._done.put(running)
-
     def _wait_one(self) -> None:
-        try:
-            running = self._done.get(timeout=_TICK)
-        except queue.Empty:
+        running = self._exits.next(_TICK)
+        if running is None:
             return
         if self._running.pop(running.trial.id, None) is None:
             return  # already handled (lost or stopped)

@@ -225,6 +225,24 @@ def test_heartbeat_refreshes_until_the_trial_is_taken_over(storage):
     assert storage.fetch_trial("exp", mine.id).worker == "w2"
 
 
+def test_a_trial_registered_reserved_belongs_to_its_worker_at_once(storage):
+    """A worker registers the trial it runs as reserved (one write): nobody else reserves it."""
+    now = time.time()
+    mine = make_trial(1, status=Status.RESERVED, worker="w1", start_time=now, heartbeat=now)
+    assert storage.register_trial(mine) is True
+    storage.register_trial(make_trial(2))
+    assert storage.reserve_trial("exp", "w2").id == make_trial(2).id
+    assert storage.reserve_trial("exp", "w3") is None
+    stored = storage.fetch_trial("exp", mine.id)
+    assert (stored.status, stored.worker) == (Status.RESERVED, "w1")
+    assert abs(stored.heartbeat - now) < 5 and abs(stored.start_time - now) < 5
+    assert storage.heartbeat(mine) is True
+    assert storage.release_lost("exp", 60) == []
+    done = stored.with_(status=Status.COMPLETED, results=objective(1.0), end_time=time.time())
+    assert storage.update_trial(done, expected=Status.RESERVED, owner="w1") is True
+    assert storage.fetch_trial("exp", mine.id).status is Status.COMPLETED
+
+
 def test_heartbeat_of_an_ended_or_missing_trial_is_false(storage):
     storage.register_trial(make_trial(1, status=Status.COMPLETED, worker="w1"))
     assert storage.heartbeat(make_trial(1, status=Status.RESERVED, worker="w1")) is False

@@ -214,3 +214,48 @@ def test_gridsearch_is_thinned_to_the_budget(tmp_path):
     xs = sorted({t.params["x"] for t in exp.fetch_trials()})
     assert xs[0] == 0.0 and xs[-1] == 1.0  # the grid keeps both bounds
     exp.close()
+
+
+class CountingStorage:
+    """A storage that counts the calls made to it, to pin down the writes per trial."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.calls: dict[str, int] = {}
+
+    def __getattr__(self, name):
+        attr = getattr(self.inner, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*args, **kwargs):
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return attr(*args, **kwargs)
+
+        return counted
+
+
+def test_a_new_trial_costs_one_write_and_one_read_to_end(tmp_path):
+    from orion_cli.storage import open_storage
+
+    store = CountingStorage(open_storage(str(tmp_path / "store")))
+    exp = build_experiment(
+        "e", space=SPACE, algorithm={"random": {"seed": 1}}, max_trials=3, storage=store
+    )
+    store.calls.clear()
+    trial = exp.suggest()
+    assert trial.status is Status.RESERVED and trial.worker == exp.worker
+    assert store.calls.get("register_trial") == 1
+    assert "reserve_trial" not in store.calls  # nothing reservable: no reservation attempt
+    stored = store.inner.fetch_trial(exp.id, trial.id)
+    assert (stored.status, stored.worker) == (Status.RESERVED, exp.worker)
+    store.calls.clear()
+    done = exp.observe(trial, 0.5)
+    assert "fetch_trial" not in store.calls and store.calls.get("update_trial") == 1
+    assert store.inner.fetch_trial(exp.id, trial.id) == done
+    assert done.status is Status.COMPLETED and done.objective == 0.5
+    released = exp.release(exp.suggest())
+    store.calls.clear()
+    assert exp.suggest().id == released.id  # an interrupted trial is reserved, not re-made
+    assert store.calls.get("reserve_trial") == 1 and "register_trial" not in store.calls
+    exp.close()
