@@ -58,3 +58,28 @@ def test_multifidelity_algorithm_needs_a_fidelity(tmp_path):
         cwd=tmp_path,
     )
     assert_one_error_line(proc, 1, "fidelity")
+
+
+@pytest.mark.parametrize("algorithm", ["asha", "hyperband"])
+def test_a_finite_space_smaller_than_a_rung_promotes_its_best_and_ends(tmp_path, algorithm):
+    copy_script(tmp_path, "checkpointed.py")
+    entry = hunt_json(
+        "-n",
+        algorithm,
+        "--algorithm",
+        algorithm,
+        "--seed",
+        "2",
+        "--exp-max-trials",
+        "50",
+        PYTHON,
+        "checkpointed.py",
+        "--lr~choices([0.01, 0.1, 1.0])",  # 3 configurations; the first rung wants 9
+        "--epochs~fidelity(1, 9, base=3)",
+        "--key",
+        "{trial.hash_params}",
+        cwd=tmp_path,
+    )
+    assert entry["reason"] == "done"
+    assert entry["counts"]["completed"] == 5  # 3 at 1 epoch, the best at 3, then at 9
+    assert entry["best"]["params"] == {"epochs": 9, "lr": 0.1}

@@ -7,7 +7,7 @@ import pytest
 from orion_cli.core.algorithms import make_algorithm
 from orion_cli.core.algorithms._common import observed, trial_of
 from orion_cli.core.algorithms._rungs import rungs_for
-from orion_cli.core.space import Fidelity, Real, Space
+from orion_cli.core.space import Categorical, Fidelity, Integer, Real, Space
 from orion_cli.core.trial import Status
 from orion_cli.errors import AlgorithmError
 
@@ -115,3 +115,56 @@ def test_hyperband_repetitions_end_the_search():
     assert len(trials) == sum(per_rep)
     assert {t.meta["repetition"] for t in trials} == {0, 1}
     assert algorithm.is_done(trials)
+
+
+def run_to_the_end(algorithm, space: Space, objective, per_call: int = 2) -> list:
+    """Suggest, complete every trial, until the algorithm suggests nothing (at most 200 trials)."""
+    trials: list = []
+    while len(trials) < 200 and (suggestions := algorithm.suggest(trials, per_call)):
+        trials += new_trials(space, suggestions)
+        trials = [
+            observed(t, objective(t.params)) if t.status is Status.NEW else t for t in trials
+        ]
+    return trials
+
+
+FINITE_SPACES = [
+    Space((Categorical("opt", ("a", "b", "c")), Fidelity("epochs", 1, 9, 3))),
+    Space(
+        (Integer("layers", 1, 2), Categorical("act", ("relu", "tanh")), Fidelity("e", 1, 27, 3))
+    ),
+]
+
+
+def finite_objective(params: dict) -> float:
+    score = {"a": 1.0, "b": 0.5, "c": 2.0, "relu": 0.2, "tanh": 0.4}
+    value = sum(score.get(v, 0.0) for v in params.values() if isinstance(v, str))
+    return value + 0.1 * params.get("layers", 0)
+
+
+@pytest.mark.parametrize("name", ["hyperband", "asha"])
+@pytest.mark.parametrize("space", FINITE_SPACES, ids=["categorical", "integer-categorical"])
+def test_a_finite_space_too_small_for_a_rung_still_promotes_to_the_top_and_ends(name, space):
+    algorithm = make_algorithm(space, {name: {"seed": 4}})
+    trials = run_to_the_end(algorithm, space, finite_objective)
+    assert algorithm.is_done(trials)
+    assert len({t.hash_params for t in trials}) == space.cardinality  # all it could start
+    fid = space.fidelity
+    top = [t for t in trials if t.params[fid.name] == fid.high]
+    best = min(trials, key=lambda t: (t.objective, t.params[fid.name]))
+    assert best.hash_params in {t.hash_params for t in top}  # the best config reached the top
+    assert all(t.parent is not None for t in top)
+    assert len(trials) < 2 * space.cardinality * len(rungs_for(space, name).budgets)
+
+
+def test_hyperband_short_rung_waits_for_its_pending_trials_before_promoting():
+    space = FINITE_SPACES[0]
+    algorithm = make_algorithm(space, {"hyperband": {"seed": 4}})
+    base = new_trials(space, algorithm.suggest([], 5))
+    assert len(base) == 3  # the space holds 3 configurations, the rung wants 9
+    trials = [observed(t, finite_objective(t.params)) for t in base[:2]] + base[2:]
+    assert algorithm.suggest(trials, 1) == []  # nothing to start, nothing to promote yet
+    assert not algorithm.is_done(trials)
+    trials = trials[:2] + [observed(base[2], finite_objective(base[2].params))]
+    (promoted,) = algorithm.suggest(trials, 3)
+    assert promoted.params == {"opt": "b", "epochs": 3} and promoted.meta["rung"] == 1

@@ -84,6 +84,17 @@ def any_pending(trials: Sequence[Trial]) -> bool:
     return any(is_pending(t) for t in trials)
 
 
+def exhausted_configs(space: Space, configs: set[str]) -> bool:
+    """True when a finite space has no configuration left that is not in `configs`."""
+    return len(configs) >= space.cardinality
+
+
+def short_quota(count: int, eta: float) -> int:
+    """How many of the `count` trials of a rung that can no longer fill go up: the best
+    1 / eta of them, and at least one, so that the bracket still reaches its last rung."""
+    return max(1, int(count // eta)) if count else 0
+
+
 def promotion(
     space: Space, rungs: Rungs, trial: Trial, rung: int, meta: dict[str, Any]
 ) -> Suggestion:

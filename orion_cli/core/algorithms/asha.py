@@ -10,11 +10,13 @@ from orion_cli.core.algorithms._common import check_int, check_seed, generator, 
 from orion_cli.core.algorithms._rungs import (
     Rungs,
     any_pending,
+    exhausted_configs,
     group_by,
     new_config,
     promotion,
     ranked,
     rungs_for,
+    short_quota,
     trial_config,
 )
 from orion_cli.core.algorithms.base import Suggestion
@@ -31,6 +33,9 @@ class ASHA:
     configuration starts in a base rung, so no worker waits. A promotion keeps the
     configuration (same hash_params), records bracket and rung in the trial's meta, and names
     the trial it comes from as parent so that its working dir (checkpoints) is copied.
+    When a finite space runs out of new configurations, a rung that can no longer grow (every
+    trial of it and of the rungs below has ended) promotes its best 1 / base, at least one, so
+    the best configuration still reaches the last rung and the search ends.
 
     Options:
         seed: seeds the sampling of new configurations (with the number of trials).
@@ -87,7 +92,7 @@ class ASHA:
         configs = {trial_config(self.space, t) for t in trials}
         out: list[Suggestion] = []
         while len(out) < n:
-            suggestion = self._promote(groups) or self._start(groups, configs, rng)
+            suggestion = self._promote(groups, configs) or self._start(groups, configs, rng)
             if suggestion is None:
                 break
             out.append(suggestion)
@@ -95,22 +100,39 @@ class ASHA:
             groups.setdefault(key, []).append(_placeholder(suggestion))
         return out
 
-    def _promote(self, groups: dict[tuple[int, ...], list[Trial]]) -> Suggestion | None:
+    def _promote(
+        self, groups: dict[tuple[int, ...], list[Trial]], configs: set[str]
+    ) -> Suggestion | None:
         """The best promotable trial, from the highest rung down."""
-        for rung in range(self.num_rungs - 2, -1, -1):
-            for bracket in range(min(rung + 1, self.num_brackets)):
+        found: dict[tuple[int, int], Trial] = {}
+        exhausted = exhausted_configs(self.space, configs)
+        for bracket in range(self.num_brackets):
+            # A rung is closed when it can no longer grow: the space has no new configuration,
+            # and every rung below it has ended its trials and made its promotions.
+            closed = exhausted
+            for rung in range(bracket, self.num_rungs - 1):
                 here = groups.get((bracket, rung), [])
                 above = groups.get((bracket, rung + 1), [])
-                if len(above) >= self.capacity(rung + 1):
-                    continue
+                closed = closed and not any_pending(here)
                 finished = sum(not is_pending(t) for t in here)
-                top = ranked(here)[: int(finished // self.rungs.eta)]
-                promoted = {trial_config(self.space, t) for t in above} if top else set()
-                for trial in top:
-                    if trial_config(self.space, trial) not in promoted:
-                        meta = {"bracket": bracket}
-                        return promotion(self.space, self.rungs, trial, rung + 1, meta)
-        return None
+                quota = (
+                    short_quota(finished, self.rungs.eta) if closed else finished // self.rungs.eta
+                )
+                promoted = {trial_config(self.space, t) for t in above}
+                todo = [
+                    t
+                    for t in ranked(here)[: int(quota)]
+                    if trial_config(self.space, t) not in promoted
+                ]
+                if todo and len(above) < self.capacity(rung + 1):
+                    found[(rung, bracket)] = todo[0]
+                closed = closed and not todo
+        if not found:
+            return None
+        rung, bracket = min(found, key=lambda key: (-key[0], key[1]))
+        return promotion(
+            self.space, self.rungs, found[(rung, bracket)], rung + 1, {"bracket": bracket}
+        )
 
     def _start(
         self, groups: dict[tuple[int, ...], list[Trial]], configs: set[str], rng: Any

@@ -11,11 +11,13 @@ import numpy as np
 from orion_cli.core.algorithms._common import check_int, check_seed, generator, is_pending
 from orion_cli.core.algorithms._rungs import (
     any_pending,
+    exhausted_configs,
     group_by,
     new_config,
     promotion,
     ranked,
     rungs_for,
+    short_quota,
     trial_config,
 )
 from orion_cli.core.algorithms.base import Suggestion
@@ -35,6 +37,10 @@ class Hyperband:
     instead (if `repetitions` allows). Promotions keep the configuration (same hash_params),
     record repetition, bracket and rung in the trial's meta, and name the trial they come from
     as parent so its working dir (checkpoints) is copied.
+
+    When a finite space runs out of new configurations, a base rung holds what it got, and a
+    rung short of its size promotes its best 1 / base (at least one) once its trials have
+    ended, so every started bracket reaches its last rung and the search ends (as in Oríon).
 
     Options:
         seed: seeds the sampling of new configurations (with the number of trials).
@@ -75,7 +81,7 @@ class Hyperband:
         configs = {trial_config(self.space, t) for t in trials}
         out: list[Suggestion] = []
         while len(out) < n:
-            suggestion = self._promote(groups) or self._start(groups, configs, rng)
+            suggestion = self._promote(groups, configs) or self._start(groups, configs, rng)
             if suggestion is None:
                 break
             out.append(suggestion)
@@ -86,24 +92,44 @@ class Hyperband:
             )
         return out
 
-    def _promote(self, groups: Groups) -> Suggestion | None:
+    def _promote(self, groups: Groups, configs: set[str]) -> Suggestion | None:
         """The best trial of a finished rung that the next rung still lacks."""
         repetitions = sorted({key[0] for key in groups})
         top = self.rungs.count - 1
+        exhausted = exhausted_configs(self.space, configs)
         for rep in repetitions:
             for bracket in range(top + 1):
+                targets = self._targets(groups, rep, bracket, exhausted)
                 for rung in range(top - 1, bracket - 1, -1):
-                    found = self._promotable(groups, rep, bracket, rung)
+                    found = self._promotable(groups, (rep, bracket, rung), targets)
                     if found is not None:
                         meta = {"repetition": rep, "bracket": bracket}
                         return promotion(self.space, self.rungs, found, rung + 1, meta)
         return None
 
-    def _promotable(self, groups: Groups, rep: int, bracket: int, rung: int) -> Trial | None:
-        here = groups.get((rep, bracket, rung), [])
+    def _targets(self, groups: Groups, rep: int, bracket: int, exhausted: bool) -> list[int]:
+        """How many configurations each rung of a bracket will hold, from its base rung up:
+        the paper's sizes, or fewer once the space has no new configuration for the base rung
+        (a finite space); a short rung promotes its best 1 / eta, and at least one."""
+        size = self.sizes[(bracket, bracket)]
+        base = len(groups.get((rep, bracket, bracket), []))
+        targets = [min(size, base) if exhausted else size]
+        for rung in range(bracket + 1, self.rungs.count):
+            below, full = targets[-1], self.sizes[(bracket, rung - 1)]
+            wanted = self.sizes[(bracket, rung)]
+            targets.append(
+                wanted if below >= full else min(wanted, short_quota(below, self.rungs.eta))
+            )
+        return targets
+
+    def _promotable(
+        self, groups: Groups, key: tuple[int, int, int], targets: list[int]
+    ) -> Trial | None:
+        rep, bracket, rung = key
+        here = groups.get(key, [])
         above = groups.get((rep, bracket, rung + 1), [])
-        wanted = self.sizes[(bracket, rung + 1)]
-        if len(above) >= wanted or len(here) < self.sizes[(bracket, rung)]:
+        wanted = targets[rung + 1 - bracket]
+        if len(above) >= wanted or len(here) < targets[rung - bracket]:
             return None
         if any(is_pending(t) for t in here):
             return None
