@@ -8,8 +8,9 @@ from typing import Any
 import click
 
 from orion_cli.core.experiment import Experiment
-from orion_cli.core.trial import Status, Trial
+from orion_cli.core.trial import Trial
 from orion_cli.storage import redact_url
+from orion_cli.storage.base import TrialSummary
 
 storage_option = click.option(
     "--storage",
@@ -25,31 +26,32 @@ json_option = click.option(
 
 
 def status_entry(
-    exp: Experiment, trials: list[Trial], with_trials: bool = False, heartbeat: float = 60.0
+    exp: Experiment,
+    summary: TrialSummary,
+    trials: list[Trial] | None = None,
+    heartbeat: float = 60.0,
 ) -> dict[str, Any]:
-    """One experiment as `orion status --json` shows it.
+    """One experiment as `orion status --json` shows it (`trials`: list them too).
 
     A reserved trial is counted as lost when its heartbeat is older than 3 heartbeats (the
     interval of the workers, `--heartbeat`/`ORION_HEARTBEAT`, default 60 s).
     """
-    from orion_cli.client.stats import trial_stats
-
-    stats = trial_stats(trials)
     oldest = time.time() - 3 * heartbeat
+    best = summary.best
     entry: dict[str, Any] = {
         "name": exp.name,
         "version": exp.version,
-        "counts": stats["counts"],
+        "counts": dict(summary.counts),
         "lost": sum(
-            1
-            for t in trials
-            if t.status is Status.RESERVED and t.heartbeat is not None and t.heartbeat < oldest
+            1 for t in summary.reserved if t.heartbeat is not None and t.heartbeat < oldest
         ),
-        "best": stats["best"],
+        "best": None
+        if best is None
+        else {"id": best.id, "objective": best.objective, "params": best.params},
         "max_trials": exp.max_trials,
         "working_dir": exp.working_dir,
     }
-    if with_trials:
+    if trials is not None:
         entry["trials"] = [
             {
                 "id": t.id,

@@ -228,7 +228,9 @@ def run_hunt(
 def _report(client: Any, runner: Any, reason: str, elapsed: float, as_json: bool) -> None:
     from orion_cli import render
 
-    entry = status_entry(client.experiment, client.fetch_trials(), heartbeat=client.heartbeat)
+    entry = status_entry(
+        client.experiment, client.storage.summarize(client.id), heartbeat=client.heartbeat
+    )
     entry["reason"] = reason
     if as_json:
         render.emit_json("hunt", {"experiments": [entry]})

@@ -47,7 +47,12 @@ def status(name: str | None, show_all: bool, storage: str | None, as_json: bool)
     store = open_storage(storage)
     try:
         entries = [
-            status_entry(exp, store.fetch_trials(exp.id), show_all, heartbeat)
+            status_entry(
+                exp,
+                store.summarize(exp.id),
+                store.fetch_trials(exp.id) if show_all else None,
+                heartbeat,
+            )
             for exp in _experiments(store, name)
         ]
     finally:

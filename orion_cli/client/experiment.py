@@ -355,8 +355,18 @@ class ExperimentClient:
             return self.storage.fetch_trials(self.id, wanted)
 
     def stats(self, trials: list[Trial] | None = None) -> dict[str, Any]:
-        """Counts by status and the best trial."""
-        return trial_stats(self.fetch_trials() if trials is None else trials)
+        """Counts by status and the best trial (of `trials`, else as the storage keeps them)."""
+        if trials is not None:
+            return trial_stats(trials)
+        summary = self.storage.summarize(self.id)
+        best = summary.best
+        return {
+            "counts": dict(summary.counts),
+            "trials_completed": summary.counts[Status.COMPLETED.value],
+            "best": None
+            if best is None
+            else {"id": best.id, "objective": best.objective, "params": best.params},
+        }
 
     @staticmethod
     def _counts(trials: list[Trial]) -> Counter[Status]:

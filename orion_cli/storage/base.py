@@ -15,6 +15,9 @@ Contract:
   False when the trial is no longer reserved by that worker (it was lost and taken over).
 - `release_lost(experiment, timeout)` moves every reserved trial whose heartbeat is older than
   `timeout` seconds to `interrupted` (worker cleared) and returns them.
+- `summarize(experiment)` returns the counts by status, the best completed trial (lowest
+  objective, ties to the first registered) and the reserved trials, at a cost that does not
+  grow with the number of trials (a backend keeps these figures as trials change).
 - `suggest_lock(experiment)` is a per-experiment mutual exclusion across processes and machines;
   it waits at most `lock_timeout` (given when the storage is opened) and then raises
   `LockTimeout`; a lock held by a dead process is released or expires.
@@ -25,8 +28,9 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Protocol
 
 from orion_cli.core.experiment import Experiment
@@ -44,6 +48,15 @@ class AlreadyExists(StorageError):
 
 class LockTimeout(StorageError):
     """The suggest lock could not be taken in time."""
+
+
+@dataclass(frozen=True)
+class TrialSummary:
+    """What `orion status` shows of an experiment, without reading every trial."""
+
+    counts: Mapping[str, int]  # every status value, 0 included
+    best: Trial | None  # the completed trial with the lowest objective
+    reserved: tuple[Trial, ...]  # to tell the lost ones by their heartbeat
 
 
 class Storage(Protocol):
@@ -76,6 +89,8 @@ class Storage(Protocol):
     def release_lost(self, experiment: str, timeout: float) -> list[Trial]: ...
 
     def delete_trials(self, experiment: str, ids: Sequence[str]) -> int: ...
+
+    def summarize(self, experiment: str) -> TrialSummary: ...
 
     def suggest_lock(self, experiment: str) -> AbstractContextManager[None]: ...
 

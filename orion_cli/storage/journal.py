@@ -60,7 +60,7 @@ import filelock
 from orion_cli.core.experiment import Experiment
 from orion_cli.core.trial import Status, Trial
 from orion_cli.errors import StorageError
-from orion_cli.storage.base import AlreadyExists, LockTimeout
+from orion_cli.storage.base import AlreadyExists, LockTimeout, TrialSummary
 from orion_cli.storage.memory import (
     Record,
     Records,
@@ -402,6 +402,10 @@ class JournalStorage:
             if wanted is None:
                 return list(everything)
             return [t for t in everything if t.status.value == wanted]
+
+    def summarize(self, experiment: str) -> TrialSummary:
+        with self._reading():
+            return self._records.summary(experiment)
 
     def fetch_trial(self, experiment: str, trial_id: str) -> Trial:
         with self._reading():

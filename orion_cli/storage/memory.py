@@ -20,7 +20,8 @@ from typing import Any
 
 from orion_cli.core.experiment import Experiment
 from orion_cli.core.trial import RESERVABLE, Status, Trial
-from orion_cli.storage.base import AlreadyExists, LockTimeout, NotFound
+from orion_cli.storage.base import AlreadyExists, LockTimeout, NotFound, TrialSummary
+from orion_cli.storage.summary import Tally
 
 Record = dict[str, Any]
 
@@ -112,6 +113,19 @@ class Records:
         # since their Trial was built: fetch_trials rebuilds only those.
         self._built: dict[str, dict[str, Trial]] = {}
         self._dirty: dict[str, set[str]] = {}
+        self._tally = Tally()
+
+    def summary(self, experiment: str) -> TrialSummary:
+        """Counts, best and reserved trials, from figures kept as the records changed."""
+        records = self.trials.get(experiment, {})
+        best = self._tally.best(experiment, records)
+        return TrialSummary(
+            counts=self._tally.counts(experiment),
+            best=None if best is None else trial_from_record(records[best]),
+            reserved=tuple(
+                trial_from_record(records[i]) for i in sorted(self._reserved.get(experiment, ()))
+            ),
+        )
 
     def trial_objects(self, experiment: str) -> Iterable[Trial]:
         """Every Trial of an experiment, each built once per change of its record.
@@ -151,7 +165,9 @@ class Records:
 
     def put_trial(self, record: Record) -> None:
         experiment, trial_id, status = record["experiment"], record["id"], record["status"]
-        self.trials.setdefault(experiment, {})[trial_id] = record
+        trials = self.trials.setdefault(experiment, {})
+        self._tally.changed(experiment, trial_id, trials.get(trial_id), record)
+        trials[trial_id] = record
         self._changed(experiment, trial_id)
         reserved = self._reserved.setdefault(experiment, set())
         if status == _RESERVED:
@@ -183,7 +199,9 @@ class Records:
         reserved = self._reserved.get(experiment, set())
         deleted = 0
         for trial_id in ids:
-            if trials.pop(trial_id, None) is not None:
+            record = trials.pop(trial_id, None)
+            if record is not None:
+                self._tally.changed(experiment, trial_id, record, None)
                 self._built.get(experiment, {}).pop(trial_id, None)
                 reserved.discard(trial_id)
                 deleted += 1
@@ -303,6 +321,10 @@ class MemoryStorage:
             if wanted is None:
                 return list(everything)
             return [t for t in everything if t.status.value == wanted]
+
+    def summarize(self, experiment: str) -> TrialSummary:
+        with self._mutex:
+            return self._records.summary(experiment)
 
     def fetch_trial(self, experiment: str, trial_id: str) -> Trial:
         with self._mutex:

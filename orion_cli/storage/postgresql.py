@@ -45,7 +45,7 @@ from orion_cli.core.experiment import Experiment
 from orion_cli.core.trial import Status, Trial
 from orion_cli.errors import StorageError
 from orion_cli.storage import redact_url
-from orion_cli.storage.base import AlreadyExists, LockTimeout
+from orion_cli.storage.base import AlreadyExists, LockTimeout, TrialSummary
 from orion_cli.storage.memory import (
     not_found_experiment,
     not_found_trial,
@@ -63,6 +63,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "PostgreSQLStorage",
     "migrate_v0_to_v1",
+    "migrate_v1_to_v2",
     "open_postgresql",
     "upgrade_schema",
 ]
@@ -70,7 +71,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MISSING_DRIVER = "the postgresql storage needs psycopg: pip install 'orion-cli[postgresql]'"
 # First key of every advisory lock orion_cli takes, so that they never collide with another
 # application's locks in the same database (the second key is 0 for the schema lock, else the
@@ -107,10 +108,83 @@ def migrate_v0_to_v1(conn: Conn) -> None:
     )
 
 
+# The objective of a completed trial, as Trial.objective reads it: the first result of type
+# objective whose value is a number (a non-finite float is stored as an object, not a number).
+_OBJECTIVE_SQL = (
+    "CASE WHEN status = 'completed' THEN (jsonb_path_query_first(data, "
+    '\'$.results[*] ? (@.type == "objective" && @.value.type() == "number").value\'))'
+    "::float8 END"
+)
+# Trials by status, kept by statement triggers in COUNT_SHARDS rows per (experiment, status):
+# each server process writes to the shard of its pid, so that concurrent writers seldom wait
+# for one another's row (a single counter row would serialize every completion behind the
+# previous one's commit). Rows are upserted in key order, so that writers never deadlock.
+COUNT_SHARDS = 8
+_COUNT_FUNCTION = f"""
+CREATE FUNCTION orion_count_trials() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO trial_counts (experiment, status, shard, n)
+    SELECT experiment, status, pg_backend_pid() % {COUNT_SHARDS}, count(*) FROM new_rows
+    GROUP BY experiment, status ORDER BY experiment, status
+    ON CONFLICT (experiment, status, shard) DO UPDATE SET n = trial_counts.n + EXCLUDED.n;
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO trial_counts (experiment, status, shard, n)
+    SELECT experiment, status, pg_backend_pid() % {COUNT_SHARDS}, -count(*) FROM old_rows
+    GROUP BY experiment, status ORDER BY experiment, status
+    ON CONFLICT (experiment, status, shard) DO UPDATE SET n = trial_counts.n + EXCLUDED.n;
+  ELSE
+    INSERT INTO trial_counts (experiment, status, shard, n)
+    SELECT experiment, status, pg_backend_pid() % {COUNT_SHARDS}, sum(delta) FROM (
+      SELECT experiment, status, 1 AS delta FROM new_rows
+      UNION ALL SELECT experiment, status, -1 FROM old_rows) AS moves
+    GROUP BY experiment, status HAVING sum(delta) <> 0 ORDER BY experiment, status
+    ON CONFLICT (experiment, status, shard) DO UPDATE SET n = trial_counts.n + EXCLUDED.n;
+  END IF;
+  RETURN NULL;
+END
+$body$
+"""
+
+
+def migrate_v1_to_v2(conn: Conn) -> None:
+    """Keep what `orion status` shows in the tables: counts by status, an indexed objective.
+
+    Status read every trial to count them and find the best (0.5 s at 30,000 trials); with
+    the counts kept by triggers and the objective in an indexed column it reads a few rows.
+    """
+    conn.execute(
+        f"ALTER TABLE trials ADD COLUMN objective double precision "
+        f"GENERATED ALWAYS AS ({_OBJECTIVE_SQL}) STORED"
+    )
+    conn.execute(
+        "CREATE INDEX trials_objective ON trials (experiment, objective, seq) "
+        "WHERE objective IS NOT NULL"
+    )
+    conn.execute(
+        "CREATE TABLE trial_counts (experiment text NOT NULL, status text NOT NULL, "
+        "shard integer NOT NULL, n bigint NOT NULL, PRIMARY KEY (experiment, status, shard))"
+    )
+    conn.execute(
+        "INSERT INTO trial_counts (experiment, status, shard, n) "
+        "SELECT experiment, status, 0, count(*) FROM trials GROUP BY experiment, status"
+    )
+    conn.execute(_COUNT_FUNCTION)
+    for event, tables in (
+        ("INSERT", "NEW TABLE AS new_rows"),
+        ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        ("DELETE", "OLD TABLE AS old_rows"),
+    ):
+        conn.execute(
+            f"CREATE TRIGGER trials_count_{event.lower()} AFTER {event} ON trials "
+            f"REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION orion_count_trials()"
+        )
+
+
 # MIGRATIONS[n] takes a database from schema version n to n + 1, inside the one transaction of
 # `upgrade_schema` (so it must not use statements that refuse transactions, such as CREATE
 # INDEX CONCURRENTLY). A new database is built by running them all from 0.
-MIGRATIONS: dict[int, Callable[[Conn], None]] = {0: migrate_v0_to_v1}
+MIGRATIONS: dict[int, Callable[[Conn], None]] = {0: migrate_v0_to_v1, 1: migrate_v1_to_v2}
 
 
 def _stored_version(conn: Conn) -> int | None:
@@ -700,6 +774,34 @@ class PostgreSQLStorage:
         if wanted is None:
             return trials
         return [trial for trial in trials if trial.status.value == wanted]
+
+    def summarize(self, experiment: str) -> TrialSummary:
+        """Counts from the trigger-kept table, the best by its index, the reserved trials."""
+
+        def op(conn: Conn, _retried: bool) -> tuple[Any, Any, Any]:
+            counts = conn.execute(
+                "SELECT status, sum(n) FROM trial_counts WHERE experiment = %s GROUP BY status",
+                [experiment],
+            ).fetchall()
+            best = conn.execute(
+                "SELECT data::text FROM trials WHERE experiment = %s AND objective IS NOT NULL "
+                "ORDER BY objective, seq LIMIT 1",
+                [experiment],
+            ).fetchone()
+            reserved = conn.execute(
+                "SELECT data::text FROM trials WHERE experiment = %s AND status = 'reserved' "
+                "ORDER BY id",
+                [experiment],
+            ).fetchall()
+            return counts, best, reserved
+
+        counts, best, reserved = self._run(op)
+        found = {str(status): int(n) for status, n in counts}
+        return TrialSummary(
+            counts={status.value: found.get(status.value, 0) for status in Status},
+            best=None if best is None else _trial(best[0]),
+            reserved=tuple(_trial(row[0]) for row in reserved),
+        )
 
     def fetch_trial(self, experiment: str, trial_id: str) -> Trial:
         text = self._run(lambda conn, _r: self._stored_trial(conn, experiment, trial_id))

@@ -288,6 +288,55 @@ def _stores(storage_url: str, count: int, lock_timeout: float) -> list:
     return [open_storage(storage_url, lock_timeout=lock_timeout) for _ in range(count)]
 
 
+def summary_of_a_scan(storage, experiment: str) -> tuple[dict, str | None, list]:
+    """What summarize must give, worked out from every trial."""
+    trials = storage.fetch_trials(experiment)
+    counts = {status.value: sum(t.status is status for t in trials) for status in Status}
+    best = None
+    for trial in trials:
+        if trial.status is Status.COMPLETED and trial.objective is not None:
+            if best is None or trial.objective < best.objective:
+                best = trial
+    reserved = sorted(t.id for t in trials if t.status is Status.RESERVED)
+    return counts, None if best is None else best.id, reserved
+
+
+def test_summarize_keeps_counts_best_and_reserved_through_every_change(storage):
+    def check() -> None:
+        summary = storage.summarize("exp")
+        counts, best, reserved = summary_of_a_scan(storage, "exp")
+        assert dict(summary.counts) == counts
+        assert (summary.best.id if summary.best else None) == best
+        assert [t.id for t in summary.reserved] == reserved
+
+    empty = storage.summarize("exp")
+    assert set(empty.counts) == {s.value for s in Status} and not any(empty.counts.values())
+    assert empty.best is None and empty.reserved == ()
+    for i in range(8):
+        storage.register_trial(make_trial(i))
+    check()
+    values = [3.0, 1.0, float("nan"), 1.0, 5.0, None]  # a tie, a NaN, no objective
+    for value in values:
+        trial = storage.reserve_trial("exp", "w")
+        results = () if value is None else objective(value)
+        done = trial.with_(status=Status.COMPLETED, results=results)
+        assert storage.update_trial(done, expected=Status.RESERVED, owner="w")
+        check()
+    first_of_tie = storage.summarize("exp").best
+    assert first_of_tie.objective == 1.0 and first_of_tie.id == make_trial(1).id
+    held = storage.reserve_trial("exp", "w")
+    broken = storage.reserve_trial("exp", "w").with_(status=Status.BROKEN)
+    assert storage.update_trial(broken, expected=Status.RESERVED)
+    check()
+    assert [t.id for t in storage.summarize("exp").reserved] == [held.id]
+    storage.delete_trials("exp", [first_of_tie.id])  # the best goes: the tie's other wins
+    check()
+    assert storage.summarize("exp").best.id == make_trial(3).id
+    assert storage.release_lost("exp", -1.0)  # the held trial is lost at once
+    check()
+    assert storage.summarize("other").counts["interrupted"] == 0
+
+
 def test_suggest_lock_is_a_mutual_exclusion(storage_url):
     stores = _stores(storage_url, 4, lock_timeout=10.0)
     inside, overlaps, entries = [], [], []
@@ -412,6 +461,9 @@ def test_processes_racing_to_reserve_take_each_trial_once(shared_url):
     assert len(taken) == len(set(taken)) == 200
     assert set(taken) == ids
     assert len(store.fetch_trials("race", Status.RESERVED)) == 200
+    summary = store.summarize("race")
+    assert summary.counts["reserved"] == 200 and summary.counts["new"] == 0
+    assert len(summary.reserved) == 200
     store.close()
 
 
@@ -428,6 +480,8 @@ def test_processes_racing_to_complete_a_trial_one_wins(shared_url):
     for trial in store.fetch_trials("race"):
         assert trial.status is Status.COMPLETED
         assert trial.id in won[int(trial.message)]
+    summary = store.summarize("race")
+    assert summary.counts["completed"] == 40 and summary.counts["reserved"] == 0
     store.close()
 
 

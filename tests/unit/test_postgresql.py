@@ -68,8 +68,14 @@ def test_first_use_creates_the_current_schema(url):
             (pg.SCHEMA_VERSION,)
         ]
         indexes = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes")}
-    assert {"trials_status", "trials_reservable", "trials_pkey", "experiments_pkey"} <= indexes
-    assert "up to date (schema v1)" in pg.upgrade_schema(url)
+    assert {
+        "trials_status",
+        "trials_reservable",
+        "trials_objective",
+        "trials_pkey",
+        "experiments_pkey",
+    } <= indexes
+    assert f"up to date (schema v{pg.SCHEMA_VERSION})" in pg.upgrade_schema(url)
 
 
 def test_many_first_users_of_a_new_database_create_the_schema_once(url):
@@ -95,12 +101,14 @@ def test_many_first_users_of_a_new_database_create_the_schema_once(url):
         storage.close()
     assert errors == []
     with _admin(url) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [
+            (pg.SCHEMA_VERSION,)
+        ]
 
 
 def test_upgrade_schema_creates_the_tables_of_an_empty_database(url):
     message = pg.upgrade_schema(url)
-    assert message.startswith("created the orion_cli tables (schema v1)")
+    assert message.startswith(f"created the orion_cli tables (schema v{pg.SCHEMA_VERSION})")
     with _admin(url) as conn:
         assert conn.execute("SELECT to_regclass('trials') IS NOT NULL").fetchone() == (True,)
 
@@ -113,7 +121,9 @@ def test_older_schema_is_refused_until_orion_db_upgrade(url):
     with pytest.raises(StorageError, match=r"schema v0, older .*run `orion db upgrade`"):
         storage.list_experiments()
     message = pg.upgrade_schema(url)
-    assert message == f"upgraded the PostgreSQL storage at {url} from schema v0 to v1"
+    assert message == (
+        f"upgraded the PostgreSQL storage at {url} from schema v0 to v{pg.SCHEMA_VERSION}"
+    )
     storage.create_experiment(Experiment(name="after-upgrade"))
     assert [exp.name for exp in storage.list_experiments()] == ["after-upgrade"]
     storage.close()
@@ -123,25 +133,52 @@ def test_upgrade_runs_each_registered_migration_in_order(url, monkeypatch):
     storage = pg.open_postgresql(url)
     storage.register_trial(_trial(1))
     storage.close()
+    current = pg.SCHEMA_VERSION
 
-    def migrate_v1_to_v2(conn) -> None:
+    def migrate_next(conn) -> None:
         conn.execute("ALTER TABLE trials ADD COLUMN priority integer NOT NULL DEFAULT 0")
 
-    monkeypatch.setattr(pg, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(pg.MIGRATIONS, 1, migrate_v1_to_v2)
-    with pytest.raises(StorageError, match="schema v1, older than the v2"):
+    monkeypatch.setattr(pg, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setitem(pg.MIGRATIONS, current, migrate_next)
+    with pytest.raises(StorageError, match=f"schema v{current}, older than the v{current + 1}"):
         pg.open_postgresql(url).fetch_trials("exp")
 
     message = pg.upgrade_schema(url)
 
-    assert message.endswith("from schema v1 to v2")
+    assert message.endswith(f"from schema v{current} to v{current + 1}")
     assert "***" not in message and url in message
     with _admin(url) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(current + 1,)]
         assert conn.execute("SELECT id, priority FROM trials").fetchall() == [("t0001", 0)]
     upgraded = pg.open_postgresql(url)
     assert [trial.id for trial in upgraded.fetch_trials("exp")] == ["t0001"]
     upgraded.close()
+
+
+def test_upgrade_from_v1_keeps_the_trials_and_counts_them(url, monkeypatch):
+    """A database of schema v1 (no counts, no objective column) gets both from its trials."""
+    monkeypatch.setattr(pg, "SCHEMA_VERSION", 1)
+    old = pg.open_postgresql(url)
+    old.register_trial(_trial(1))
+    old.register_trial(_trial(2, status=Status.BROKEN))
+    for index, value in ((3, 0.5), (4, -2.0), (5, 7.0)):
+        results = ({"name": "loss", "type": "objective", "value": value},)
+        old.register_trial(_trial(index, status=Status.COMPLETED, results=results))
+    old.close()
+    monkeypatch.undo()
+
+    assert pg.upgrade_schema(url).endswith(f"from schema v1 to v{pg.SCHEMA_VERSION}")
+
+    storage = pg.open_postgresql(url)
+    summary = storage.summarize("exp")
+    assert summary.counts["new"] == 1 and summary.counts["broken"] == 1
+    assert summary.counts["completed"] == 3 and summary.best.id == "t0004"
+    storage.delete_trials("exp", ["t0004"])
+    storage.register_trial(_trial(6, status=Status.RESERVED, worker="w"))
+    summary = storage.summarize("exp")
+    assert summary.counts["completed"] == 2 and summary.best.id == "t0003"
+    assert [t.id for t in summary.reserved] == ["t0006"]
+    storage.close()
 
 
 def test_newer_schema_asks_to_upgrade_orion_cli(url):
