@@ -1,12 +1,14 @@
 """Storage scaling on PostgreSQL: the cost of each operation at 1,000 and 30,000 stored trials.
 
 Run `python tests/benchmarks/bench_pg.py` (needs the server of tests/pg.py; `--sizes 1000 30000`,
-`--ops 300`). Each size gets a fresh database filled with that many new trials of one experiment
-(inserted in bulk with the storage's own row format), then times, per call: register_trial,
-reserve_trial, heartbeat, update_trial to completed (`complete`), fetch_trial, fetch_trials of
-the reserved ones (`status reserved`), release_lost finding nothing, and the full fetch_trials
-that `orion status` does (its time divided by the trial count is `status, per trial`). Prints a
-Markdown table with the ratio of the largest size to the smallest: flat means close to 1.
+`--ops 300`). Each size gets a fresh database filled with that many trials of one experiment (90%
+completed with an objective, 10% new; inserted in bulk with the storage's own row format), then
+times, per call: register_trial, reserve_trial, heartbeat, update_trial to completed
+(`complete`), fetch_trial, release_lost finding nothing, `summarize` (what `orion status` reads:
+counts by status, the best trial, the reserved ones), and the full fetch_trials that a worker's
+suggestion and `orion status --all` read (its time divided by the trial count is `fetch_trials,
+per trial`). Prints a Markdown table with the ratio of the largest size to the smallest: flat
+means close to 1.
 """
 
 from __future__ import annotations
@@ -36,16 +38,21 @@ def fresh_database():  # type: ignore[no-untyped-def]
     return scratch_database("orion_bench")
 
 
-def make_trial(index: int) -> Trial:
+def make_trial(index: int, completed: bool = False) -> Trial:
     params = {"lr": 10 ** -(index % 7) * 1.234, "layers": index % 9, "act": "relu"}
-    return Trial(id=f"{index:032x}", experiment=EXPERIMENT, params=params, submit_time=1e9 + index)
+    submit = 1e9 + index
+    trial = Trial(id=f"{index:032x}", experiment=EXPERIMENT, params=params, submit_time=submit)
+    if not completed:
+        return trial
+    results = ({"name": "loss", "type": "objective", "value": (index * 7919 % 1000) / 1000},)
+    return trial.with_(status=Status.COMPLETED, results=results, end_time=2e9 + index)
 
 
 def fill(url: str, count: int) -> None:
     """`count` new trials, inserted in one COPY-like batch (register_trial is timed apart)."""
     import psycopg
 
-    rows = [pg._trial_row(make_trial(index)) for index in range(count)]
+    rows = [pg._trial_row(make_trial(index, index % 10 != 0)) for index in range(count)]
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO trials (experiment, id, status, worker, heartbeat, submit_time, data) "
@@ -83,9 +90,6 @@ def measure(size: int, ops: int) -> dict[str, float]:
         out["fetch_trial"] = per_call(
             [lambda t=t: storage.fetch_trial(EXPERIMENT, t.id) for t in held]
         )
-        out["status reserved"] = per_call(
-            [lambda: storage.fetch_trials(EXPERIMENT, Status.RESERVED) for _ in range(20)]
-        )
         out["release_lost (none)"] = per_call(
             [lambda: storage.release_lost(EXPERIMENT, 3600.0) for _ in range(ops)]
         )
@@ -96,9 +100,12 @@ def measure(size: int, ops: int) -> dict[str, float]:
                 for t in done
             ]
         )
+        out["summarize (orion status)"] = per_call(
+            [lambda: storage.summarize(EXPERIMENT) for _ in range(50)]
+        )
         full = per_call([lambda: storage.fetch_trials(EXPERIMENT) for _ in range(3)])
-        out["status (all trials)"] = full
-        out["status, per trial"] = full / (size + ops)
+        out["fetch_trials (all)"] = full
+        out["fetch_trials, per trial"] = full / (size + ops)
         storage.close()
         return out
 

@@ -4,7 +4,8 @@ Run `python tests/benchmarks/bench_storage.py` (`--sizes 1000 30000`, `--ops 300
 a fresh journal is filled with that many trials of one experiment (90% completed with results,
 10% new; written with the storage's own line format), then it times, per call: register_trial,
 reserve_trial, heartbeat, update_trial to completed (`complete`), fetch_trial, release_lost
-finding nothing, and the same `complete` with fsync=True. `cold read` is a fresh process that
+finding nothing, the same `complete` with fsync=True, and `summarize` (the counts, best and
+reserved trials that `orion status` shows) on the open storage. `cold read` is a fresh process that
 imports orion_cli, opens the journal and fetches every trial: the wall and CPU time inside the
 process and the wall time of the whole process (interpreter start included); CPU time is the
 steadier figure on a shared machine. `compact` is one compaction.
@@ -168,6 +169,7 @@ def operations(store: JournalStorage, ops: int, base: int) -> dict[str, float]:
     store.fsync = True
     figures["complete, fsync=True"] = per_call(half, lambda i: complete(store, reserved[half + i]))
     store.fsync = False
+    figures["summarize (status, warm)"] = per_call(ops, lambda i: store.summarize(EXPERIMENT))
     return figures
 
 
