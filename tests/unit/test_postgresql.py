@@ -387,6 +387,33 @@ def test_suggest_lock_excludes_threads_of_one_process(url):
     storage.close()
 
 
+def test_a_waiter_for_the_suggest_lock_gets_it_on_release_and_leaves_no_timeout(url):
+    """A held lock is waited for in the server; the pooled connection keeps no lock_timeout."""
+    import threading
+
+    holder = pg.open_postgresql(url, lock_timeout=10.0)
+    waiter = pg.PostgreSQLStorage(url, lock_timeout=10.0, pool_size=2)
+    order: list[str] = []
+    with holder.suggest_lock("exp"):
+        thread = threading.Thread(target=lambda: _enter(waiter, order))
+        thread.start()
+        time.sleep(0.3)  # the waiter is blocked in the server now
+        order.append("holder leaves")
+    thread.join(10)
+    assert order == ["holder leaves", "waiter in"]
+    checked_out = [waiter._checkout(), waiter._checkout()]  # every connection of its pool
+    assert [c.execute("SHOW lock_timeout").fetchone()[0] for _, c in checked_out] == ["0", "0"]
+    for pool, conn in checked_out:
+        pool.putconn(conn)
+    holder.close()
+    waiter.close()
+
+
+def _enter(storage: pg.PostgreSQLStorage, order: list[str]) -> None:
+    with storage.suggest_lock("exp"):
+        order.append("waiter in")
+
+
 RESERVE_ALL = """
 import sys, time
 from pathlib import Path
