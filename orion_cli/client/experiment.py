@@ -423,7 +423,7 @@ class ExperimentClient:
                 if left <= 0 or self.too_many_broken(trials, counts):
                     return None
                 trial = None
-                if any(t.status in RESERVABLE for t in trials):
+                if any(counts[status] for status in RESERVABLE):
                     trial = self.storage.reserve_trial(self.id, self.worker)
                 if trial is None:
                     trial = self._produce(trials, int(min(max(slots, 1), left)))
