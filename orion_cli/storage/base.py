@@ -3,7 +3,10 @@
 Contract:
 - `create_experiment` raises `AlreadyExists` when (name, version) is stored already.
 - `fetch_experiment(name)` returns the highest version; a missing record raises `NotFound`.
-- `register_trial` returns False when a trial with that id is stored already (a lost race).
+- `register_trial` stores the trial as given, whatever its status, and returns False when a
+  trial with that id is stored already (a lost race). A worker registers the trial it runs
+  at once as reserved by itself (one write, not two); a backend with a clock of its own may
+  set that trial's `start_time` and `heartbeat` to its now, as `reserve_trial` does.
 - `reserve_trial` atomically moves one reservable trial (new, interrupted, suspended; oldest
   `submit_time` first, interrupted and suspended before new) to `reserved`, sets its `worker`,
   `start_time` and `heartbeat` to now, and returns it; None when there is none. Two workers
