@@ -36,10 +36,12 @@ if str(ROOT) not in sys.path:
 from results import header as section_header  # noqa: E402
 from results import write_section  # noqa: E402
 
+from orion_cli.core.experiment import Experiment  # noqa: E402
 from orion_cli.core.trial import Status, Trial  # noqa: E402
 from orion_cli.storage.journal import JournalStorage, encode, encode_trial, header  # noqa: E402
 
-EXPERIMENT = "bench"
+BENCH_EXPERIMENT = Experiment(name="bench", space={"lr": "loguniform(1e-7, 1)"})
+EXPERIMENT = BENCH_EXPERIMENT.id
 
 COLD_READ = r"""
 import sys, time
@@ -118,7 +120,7 @@ def make_trial(index: int, done: bool) -> Trial:
 
 
 def fill(directory: Path, count: int) -> None:
-    lines = [header()]
+    lines = [header(), encode({"k": "e", **BENCH_EXPERIMENT.to_dict()})]
     lines += [encode(encode_trial(make_trial(i, i % 10 != 0).to_dict())) for i in range(count)]
     directory.mkdir(parents=True)
     (directory / "journal.jsonl").write_bytes(b"".join(lines))
@@ -149,6 +151,19 @@ def cold_read(directory: Path) -> tuple[float, float, float]:
     wall = time.perf_counter() - start
     _, inside, cpu = out.split()
     return float(inside), float(cpu), wall
+
+
+def status_process(directory: Path, reps: int = 5) -> float:
+    """Median seconds of a whole `orion status` process on the journal (what a user waits)."""
+    orion = str(Path(sys.executable).parent / "orion")
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        subprocess.run(
+            [orion, "status", "--storage", str(directory)], capture_output=True, check=True
+        )
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def operations(store: JournalStorage, ops: int, base: int) -> dict[str, float]:
@@ -186,6 +201,7 @@ def measure(size: int, ops: int, work: Path) -> dict[str, float]:
     figures["cold read, in process (ms)"] = inside * 1e3
     figures["cold read, in process, CPU (ms)"] = cpu * 1e3
     figures["cold read, whole process (ms)"] = wall * 1e3
+    figures["orion status, whole process (ms)"] = status_process(directory) * 1e3
     store = JournalStorage(directory)
     start = time.perf_counter()
     store.fetch_trials(EXPERIMENT)
