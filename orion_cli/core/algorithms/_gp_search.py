@@ -70,7 +70,7 @@ class Encoding:
 
     def from_cube(self, u: np.ndarray) -> np.ndarray:
         """Points of the unit cube (rows) to model coordinates on the allowed values."""
-        x = u.copy()
+        x: np.ndarray = u.copy()
         for j, grid in enumerate(self.grids):
             if grid is None:
                 continue

@@ -33,10 +33,12 @@ class GaussianProcessBO:
     Reals (log ones in log scale) and integers are modelled in the unit cube through the
     space's unit mapping; an integer's values are the centres of its bins, and the search only
     proposes those. A categorical is modelled by its choice index with a Hamming distance in
-    the kernel: every two choices are equally far apart, whatever their order. The GP has a
-    Matérn 5/2 kernel with one length scale per dimension, fitted with its signal and noise
-    variances by maximizing the marginal likelihood times weak priors (length scales near the
-    side of the cube, a small noise). The first `n_initial_points` trials follow a scrambled
+    the kernel: every two choices are equally far apart, whatever their order. The objective is
+    standardized and power-transformed (Yeo-Johnson) so that heavy tails do not swamp the fit.
+    The GP has a Matérn 5/2 kernel with one length scale per dimension, fitted with its signal
+    and noise variances by maximizing the marginal likelihood times weak priors (length scales
+    near the side of the cube, a small noise; past 150 trials, on a strided subset of 150 of
+    them). The first `n_initial_points` trials follow a scrambled
     Sobol sequence fixed by the seed. Each suggestion maximizes log expected improvement:
     `n_candidates` scrambled Sobol points are screened, then `n_restarts` starting points (the
     best trial, the best candidate, and candidates drawn with probability proportional to their
