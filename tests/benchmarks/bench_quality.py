@@ -420,7 +420,9 @@ def gp_section(
     ]
 
 
-ROBUSTNESS_SEEDS = range(100, 130)
+# Held out: tpe's defaults were chosen on seeds 0-9 and 100-799 (tpe.py says how); these 30
+# seeds were first run after the choice was committed.
+ROBUSTNESS_SEEDS = range(800, 830)
 
 
 def robustness_section(rows: list[str], workers: int, cache: ResultCache) -> list[str]:
@@ -434,7 +436,7 @@ def robustness_section(rows: list[str], workers: int, cache: ResultCache) -> lis
     first, last = ROBUSTNESS_SEEDS[0], ROBUSTNESS_SEEDS[-1]
     return [
         f"Robustness check (not a target): the same comparison on seeds {first} to {last} "
-        f"({len(ROBUSTNESS_SEEDS)} seeds, never used while tuning the defaults): "
+        f"({len(ROBUSTNESS_SEEDS)} seeds, held out: not used to choose the defaults): "
         f"**{wins} of {total}** functions with a lower median regret at 100 trials.",
         "",
         f"| function | {pair[0]} | {pair[1]} | lower |",
