@@ -3,7 +3,11 @@
 Runs each measurement side by side in one process, repeated, and writes the medians and ratios to
 tests/benchmarks/RESULTS.md (section "hunt"). Usage:
 
-    python tests/benchmarks/bench_hunt.py [--quick] [--reps 3] [--trials 500]
+    python tests/benchmarks/bench_hunt.py [--quick] [--reps 3] [--sizes 100 500 2000]
+    python tests/benchmarks/bench_hunt.py --algorithm random --backend postgresql --sizes 100 500
+
+With `--algorithm`, only the hunt/bare rows are run, with that algorithm, on the journal or (with
+`--backend postgresql`) on a scratch database of the server of tests/pg.py for each hunt.
 """
 
 from __future__ import annotations
@@ -63,11 +67,22 @@ def bare_loop(work: Path, n: int) -> float:
 
 
 ALGORITHM: list[str] = []  # ["--algorithm", NAME] with --algorithm; else the default one
+BACKEND = ["journal"]  # or "postgresql", with --backend
 
 
 def hunt(work: Path, n: int, tag: str) -> float:
+    if BACKEND[0] == "postgresql":
+        sys.path.insert(0, str(HERE.parent.parent))
+        from tests.pg import scratch_database
+
+        with scratch_database("orion_bench") as url:  # created and dropped outside the timing
+            return _timed_hunt(work, n, url)
     storage = work / f"store-{tag}"
     shutil.rmtree(storage, ignore_errors=True)
+    return _timed_hunt(work, n, str(storage))
+
+
+def _timed_hunt(work: Path, n: int, storage: str) -> float:
     return timed(
         [
             ORION,
@@ -75,7 +90,7 @@ def hunt(work: Path, n: int, tag: str) -> float:
             "-n",
             "bench",
             "--storage",
-            str(storage),
+            storage,
             "--exp-max-trials",
             str(n),
             *ALGORITHM,
@@ -216,23 +231,28 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--algorithm", help="only the hunt/bare rows, with this algorithm")
     parser.add_argument("--sizes", type=int, nargs="+", help="trial counts of the hunt rows")
+    parser.add_argument(
+        "--backend", choices=["journal", "postgresql"], default="journal", help="with --algorithm"
+    )
     args = parser.parse_args()
     sizes = args.sizes or ([20, 50] if args.quick else [100, 500, 2000])
     n_status = [1000] if args.quick else [10_000, 30_000]
     if args.algorithm:
         ALGORITHM[:] = ["--algorithm", args.algorithm]
+        BACKEND[:] = [args.backend]
+        tag = args.algorithm if args.backend == "journal" else f"{args.algorithm}-{args.backend}"
         with tempfile.TemporaryDirectory(prefix="orion-bench-") as tmp:
             (Path(tmp) / "trivial.py").write_text(TRIVIAL)
             started = time.perf_counter()
             rows = bench_overhead(Path(tmp), sizes, args.reps)
         lines = [
             *header(
-                f"orion hunt against a bare loop, algorithm {args.algorithm}",
+                f"orion hunt against a bare loop, algorithm {args.algorithm}, {args.backend}",
                 time.perf_counter() - started,
             ),
             *_overhead_table(rows),
         ]
-        print(f"wrote {write_section(f'hunt-{args.algorithm}', lines)}")
+        print(f"wrote {write_section(f'hunt-{tag}', lines)}")
         return
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="orion-bench-") as tmp:
