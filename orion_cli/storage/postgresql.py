@@ -169,6 +169,21 @@ def migrate_v1_to_v2(conn: Conn) -> None:
         "INSERT INTO trial_counts (experiment, status, shard, n) "
         "SELECT experiment, status, 0, count(*) FROM trials GROUP BY experiment, status"
     )
+    # The transaction that last wrote each row (64-bit, never wraps): fetch_trials reads only
+    # rows written by transactions that were not finished at its previous read.
+    conn.execute(
+        "ALTER TABLE trials ADD COLUMN txid bigint NOT NULL "
+        "DEFAULT pg_current_xact_id()::text::bigint"
+    )
+    conn.execute(
+        "CREATE FUNCTION orion_stamp_trial() RETURNS trigger LANGUAGE plpgsql AS $body$ "
+        "BEGIN NEW.txid := pg_current_xact_id()::text::bigint; RETURN NEW; END $body$"
+    )
+    conn.execute(
+        "CREATE TRIGGER trials_stamp BEFORE UPDATE ON trials "
+        "FOR EACH ROW EXECUTE FUNCTION orion_stamp_trial()"
+    )
+    conn.execute("CREATE INDEX trials_txid ON trials (experiment, txid)")
     conn.execute(_COUNT_FUNCTION)
     for event, tables in (
         ("INSERT", "NEW TABLE AS new_rows"),
@@ -537,6 +552,56 @@ def _lock_key(experiment: str) -> int:
 _INHERITED_POOLS: list[object] = []  # pools a forked child must neither use nor close
 
 
+# One statement, one snapshot: a header row (the horizon of this snapshot: every transaction
+# older than it has finished; and the number of trials), then the rows written by
+# transactions from the previous horizon on.
+_CHANGED_TRIALS = (
+    "SELECT NULL::text, NULL::bigint, NULL::text, "
+    "pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+    "(SELECT coalesce(sum(n), 0) FROM trial_counts WHERE experiment = %(experiment)s)::bigint "
+    "UNION ALL SELECT id, seq, data::text, NULL, NULL FROM trials "
+    "WHERE experiment = %(experiment)s AND txid >= %(horizon)s"
+)
+
+
+class _Seen:
+    """The trials of one experiment as last read, in the order of their registration."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.horizon = 0
+        self.trials: dict[str, tuple[int, Trial]] = {}
+        self._order: list[Trial] = []
+        self._index: dict[str, int] = {}  # trial id -> its place in _order
+        self._sorted = True
+        self._last_seq = -1
+
+    def put(self, trial_id: str, seq: int, trial: Trial) -> None:
+        self.trials[trial_id] = (seq, trial)
+        if not self._sorted:
+            return
+        place = self._index.get(trial_id)
+        if place is not None:
+            self._order[place] = trial
+        elif seq > self._last_seq:
+            self._index[trial_id] = len(self._order)
+            self._order.append(trial)
+            self._last_seq = seq
+        else:
+            self._sorted = False  # registered before one already seen: sort again when asked
+
+    def ordered(self) -> list[Trial]:
+        if not self._sorted:
+            pairs = sorted(self.trials.items(), key=lambda item: item[1][0])
+            self._order = [trial for _, (_, trial) in pairs]
+            self._index = {trial_id: place for place, (trial_id, _) in enumerate(pairs)}
+            self._last_seq = pairs[-1][1][0] if pairs else -1
+            self._sorted = True
+        return list(self._order)
+
+
 class PostgreSQLStorage:
     """The storage contract (storage/base.py) on a PostgreSQL database; safe across threads."""
 
@@ -560,9 +625,8 @@ class PostgreSQLStorage:
         self._pool_pid = 0
         self._schema_checked = False
         self._mutex = threading.Lock()
-        # experiment -> {trial id: (row version `xmin`, Trial)}: fetch_trials reads the JSON
-        # only of rows changed since it last saw them.
-        self._seen: dict[str, dict[str, tuple[str, Trial]]] = {}
+        # experiment -> what fetch_trials saw: it reads only the rows written since.
+        self._seen: dict[str, _Seen] = {}
         self._seen_lock = threading.Lock()
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -738,42 +802,37 @@ class PostgreSQLStorage:
         return self._run(op)
 
     def fetch_trials(self, experiment: str, status: Status | None = None) -> list[Trial]:
-        """Every trial (of a status), reading only the rows changed since the last call.
+        """Every trial (of a status), reading only the rows written since the last call.
 
-        A worker fetches all trials before each suggestion; parsing every row's JSON each time
-        made that cost grow with the experiment (25 ms at 1,000 trials). Rows are compared by
-        their version (`xmin`, new on every update), so only changed ones are read again.
+        A worker fetches all trials before each suggestion. Reading every row (or even every
+        row's version) made that cost grow with the experiment: 100 ms at 30,000 trials. Each
+        row carries the id of the transaction that last wrote it; one statement returns the
+        rows written by transactions not yet finished at the previous read (the horizon of its
+        snapshot), the new horizon, and the number of trials, which tells when some were
+        deleted (the cache is then read again in full).
         """
-        versions = self._run(
-            lambda conn, _r: conn.execute(
-                "SELECT id, xmin::text FROM trials WHERE experiment = %s ORDER BY seq",
-                [experiment],
-            ).fetchall()
-        )
-        with self._seen_lock:
-            seen = self._seen.setdefault(experiment, {})
-            stale = [tid for tid, version in versions if seen.get(tid, ("",))[0] != version]
-        if stale:
-            rows = self._run(
-                lambda conn, _r: conn.execute(
-                    "SELECT id, xmin::text, data::text FROM trials "
-                    "WHERE experiment = %s AND id = ANY(%s)",
-                    [experiment, stale],
-                ).fetchall()
-            )
-            fresh = {tid: (version, _trial(text)) for tid, version, text in rows}
-        else:
-            fresh = {}
-        with self._seen_lock:
-            seen.update(fresh)
-            live = {tid for tid, _ in versions}
-            for gone in [tid for tid in seen if tid not in live]:
-                del seen[gone]
-            wanted = None if status is None else Status(status).value
-            trials = [seen[tid][1] for tid, _ in versions if tid in seen]
-        if wanted is None:
+        with self._seen_lock:  # one fetch at a time per storage: the cache moves forward only
+            seen = self._seen.setdefault(experiment, _Seen())
+            if not self._catch_up(experiment, seen):
+                seen.reset()
+                self._catch_up(experiment, seen)
+            trials = seen.ordered()
+        if status is None:
             return trials
+        wanted = Status(status).value
         return [trial for trial in trials if trial.status.value == wanted]
+
+    def _catch_up(self, experiment: str, seen: _Seen) -> bool:
+        """Apply the rows written since `seen.horizon`; False when the counts disagree."""
+        args = {"experiment": experiment, "horizon": seen.horizon}
+        rows = self._run(lambda conn, _r: conn.execute(_CHANGED_TRIALS, args).fetchall())
+        total = 0
+        for trial_id, seq, text, horizon, count in rows:
+            if trial_id is None:
+                seen.horizon, total = int(horizon), int(count)
+            else:
+                seen.put(trial_id, int(seq), _trial(text))
+        return len(seen.trials) == total
 
     def summarize(self, experiment: str) -> TrialSummary:
         """Counts from the trigger-kept table, the best by its index, the reserved trials."""

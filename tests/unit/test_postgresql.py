@@ -468,3 +468,39 @@ def test_reserve_follows_the_contract_order(url):
     assert order == ["t0004", "t0005", "t0003", "t0001", "t0002"]
     assert storage.reserve_trial("exp", "w") is None
     storage.close()
+
+
+def test_fetch_trials_sees_a_write_committed_after_a_later_one(url):
+    """Rows are read by the transaction that wrote them: one still open at a read is read later."""
+    storage = pg.open_postgresql(url)
+    for index in (1, 2, 3):
+        storage.register_trial(_trial(index))
+    assert [t.status for t in storage.fetch_trials("exp")] == [Status.NEW] * 3
+    with _admin(url) as slow:
+        slow.autocommit = False
+        slow.execute(
+            "UPDATE trials SET status = 'broken', data = data || '{\"status\": \"broken\"}' "
+            "WHERE id = 't0001'"
+        )  # begun first, committed last
+        fast = pg.open_postgresql(url)
+        taken = fast.reserve_trial("exp", "w")  # t0002 reserved and committed meanwhile
+        fast.close()
+        assert taken is not None
+        first = {t.id: t.status for t in storage.fetch_trials("exp")}
+        assert first == {"t0001": Status.NEW, "t0002": Status.RESERVED, "t0003": Status.NEW}
+        slow.commit()
+    second = {t.id: t.status for t in storage.fetch_trials("exp")}
+    assert second == {"t0001": Status.BROKEN, "t0002": Status.RESERVED, "t0003": Status.NEW}
+    storage.close()
+
+
+def test_fetch_trials_drops_trials_deleted_elsewhere_even_with_new_ones(url):
+    storage, other = pg.open_postgresql(url), pg.open_postgresql(url)
+    for index in (1, 2, 3):
+        storage.register_trial(_trial(index))
+    assert len(storage.fetch_trials("exp")) == 3
+    assert other.delete_trials("exp", ["t0002"]) == 1
+    other.register_trial(_trial(4))  # one deleted, one registered: as many trials as before
+    assert [t.id for t in storage.fetch_trials("exp")] == ["t0001", "t0003", "t0004"]
+    storage.close()
+    other.close()
