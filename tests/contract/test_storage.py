@@ -294,9 +294,9 @@ def summary_of_a_scan(storage, experiment: str) -> tuple[dict, str | None, list]
     counts = {status.value: sum(t.status is status for t in trials) for status in Status}
     best = None
     for trial in trials:
-        if trial.status is Status.COMPLETED and trial.objective is not None:
-            if best is None or trial.objective < best.objective:
-                best = trial
+        objective = trial.objective if trial.status is Status.COMPLETED else None
+        if objective is not None and (best is None or objective < best.objective):
+            best = trial
     reserved = sorted(t.id for t in trials if t.status is Status.RESERVED)
     return counts, None if best is None else best.id, reserved
 
