@@ -82,6 +82,11 @@ KEYS = (
 _BY_FIELD = {k.field: k for k in KEYS}
 SECTIONS = {"experiment", "worker", "storage"}
 _ALIASES = {("experiment", "algorithms"): "algorithm"}
+# A key written at the top level instead of inside its section -> that section, for the hint
+# (max_trials is in both experiment and worker: experiment is named).
+_HOMES = {k.yaml: k.section for k in reversed(KEYS) if k.section} | {
+    key: section for section, key in _ALIASES
+}
 
 
 @dataclass(frozen=True)
@@ -141,9 +146,11 @@ def from_yaml(data: Mapping[str, Any], source: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for section, body in data.items():
         if section not in SECTIONS:
+            home = _HOMES.get(section)
+            hint = f" ({section!r} belongs under {home}:)" if home else ""
             raise ConfigError(
                 f"{source}: unknown section {section!r}: valid sections are "
-                "experiment, worker and storage"
+                f"experiment, worker and storage{hint}"
             )
         if section == "storage":
             out["storage"] = storage_url(body, source)

@@ -70,6 +70,9 @@ def test_orion_layout_and_aliases():
     ("data", "message"),
     [
         ({"experimnt": {}}, "unknown section 'experimnt'"),
+        ({"algorithm": "tpe"}, "'algorithm' belongs under experiment:"),
+        ({"algorithms": {"tpe": {}}}, "'algorithms' belongs under experiment:"),
+        ({"n_workers": 2}, "'n_workers' belongs under worker:"),
         ({"worker": {"n_worker": 2}}, "unknown key worker.n_worker"),
         ({"worker": {"n_workers": "many"}}, "worker.n_workers='many': expected a whole number"),
         ({"worker": {"n_workers": 0}}, "expected a whole number >= 1"),
