@@ -254,8 +254,21 @@ def _check_version(version: int, safe_url: str) -> None:
         )
 
 
+MIN_SERVER = 130000  # pg_current_xact_id and pg_snapshot_xmin (64-bit transaction ids)
+
+
+def _check_server(conn: Conn, safe_url: str) -> None:
+    version = conn.info.server_version
+    if version < MIN_SERVER:
+        raise StorageError(
+            f"the PostgreSQL server of {safe_url} is version {version // 10000}, older than "
+            "the 13 orion_cli needs: use a newer server"
+        )
+
+
 def _ensure_schema(conn: Conn, safe_url: str) -> None:
     """Create the schema in a new database; refuse an older or newer one."""
+    _check_server(conn, safe_url)
     version = _stored_version(conn)
     if version is None:
         with conn.transaction():
@@ -285,6 +298,7 @@ def upgrade_schema(
     """
     connector = _Connector(url, retries=retries, backoff=backoff, timeout=connect_timeout)
     with connector.connect() as conn, conn.transaction():
+        _check_server(conn, connector.safe_url)
         conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [LOCK_NAMESPACE])
         before = _stored_version(conn)
         if before is not None and before > SCHEMA_VERSION:

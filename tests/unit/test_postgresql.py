@@ -504,3 +504,13 @@ def test_fetch_trials_drops_trials_deleted_elsewhere_even_with_new_ones(url):
     assert [t.id for t in storage.fetch_trials("exp")] == ["t0001", "t0003", "t0004"]
     storage.close()
     other.close()
+
+
+def test_a_server_older_than_13_is_refused_in_one_line(url, monkeypatch):
+    monkeypatch.setattr(pg, "MIN_SERVER", 990000)  # this server plays an old one
+    storage = pg.open_postgresql(url, retries=0)
+    with pytest.raises(StorageError, match=r"is version \d+, older than the 13 orion_cli needs"):
+        storage.list_experiments()
+    with pytest.raises(StorageError, match="older than the 13"):
+        pg.upgrade_schema(url)
+    storage.close()
