@@ -9,10 +9,10 @@ import pytest
 from tests.e2e.helpers import PYTHON, assert_one_error_line, copy_script, hunt_json, orion
 
 
-@pytest.mark.parametrize("algorithm", ["asha", "hyperband"])
-def test_promoted_trials_start_from_their_parents_checkpoint(tmp_path, algorithm):
+def hunt_checkpointed(tmp_path: Path, algorithm: str, trials: int, *priors: str) -> dict:
+    """`orion hunt` of checkpointed.py, which keeps its checkpoint under {trial.hash_params}."""
     copy_script(tmp_path, "checkpointed.py")
-    entry = hunt_json(
+    return hunt_json(
         "-n",
         algorithm,
         "--algorithm",
@@ -20,14 +20,20 @@ def test_promoted_trials_start_from_their_parents_checkpoint(tmp_path, algorithm
         "--seed",
         "2",
         "--exp-max-trials",
-        "14",
+        str(trials),
         PYTHON,
         "checkpointed.py",
-        "--lr~loguniform(1e-3, 1.0)",
-        "--epochs~fidelity(1, 4, base=2)",
+        *priors,
         "--key",
         "{trial.hash_params}",
         cwd=tmp_path,
+    )
+
+
+@pytest.mark.parametrize("algorithm", ["asha", "hyperband"])
+def test_promoted_trials_start_from_their_parents_checkpoint(tmp_path, algorithm):
+    entry = hunt_checkpointed(
+        tmp_path, algorithm, 14, "--lr~loguniform(1e-3, 1.0)", "--epochs~fidelity(1, 4, base=2)"
     )
     assert entry["counts"]["completed"] >= 1
     chains = []
@@ -62,23 +68,12 @@ def test_multifidelity_algorithm_needs_a_fidelity(tmp_path):
 
 @pytest.mark.parametrize("algorithm", ["asha", "hyperband"])
 def test_a_finite_space_smaller_than_a_rung_promotes_its_best_and_ends(tmp_path, algorithm):
-    copy_script(tmp_path, "checkpointed.py")
-    entry = hunt_json(
-        "-n",
+    entry = hunt_checkpointed(
+        tmp_path,
         algorithm,
-        "--algorithm",
-        algorithm,
-        "--seed",
-        "2",
-        "--exp-max-trials",
-        "50",
-        PYTHON,
-        "checkpointed.py",
+        50,
         "--lr~choices([0.01, 0.1, 1.0])",  # 3 configurations; the first rung wants 9
         "--epochs~fidelity(1, 9, base=3)",
-        "--key",
-        "{trial.hash_params}",
-        cwd=tmp_path,
     )
     assert entry["reason"] == "done"
     assert entry["counts"]["completed"] == 5  # 3 at 1 epoch, the best at 3, then at 9
