@@ -1,11 +1,10 @@
 """The storage contract on PostgreSQL: tables, SKIP LOCKED reservations, advisory suggest locks.
 
-Layout (schema v1): `experiments` (name, version, data jsonb), `trials` (experiment, id, status,
-worker, heartbeat, submit_time, seq, data jsonb) and `schema_version`. A trial's `data` holds
-the whole record; the columns beside it are copies kept for the indexes and the WHERE clauses.
-Every state change is one statement (or one transaction), so it is atomic and a compare-and-set:
-`reserve_trial` picks with `SELECT ... FOR UPDATE SKIP LOCKED` and updates in the same
-statement, `update_trial`, `heartbeat` and `release_lost` are single `UPDATE ... WHERE` clauses.
+Tables and their migrations: `_pg_schema.py` (schema v2); connections, retries and secrets:
+`_pg_connect.py`. Every state change is one statement (or one transaction), so it is atomic
+and a compare-and-set: `reserve_trial` picks with `SELECT ... FOR UPDATE SKIP LOCKED` and
+updates in the same statement, `update_trial`, `heartbeat` and `release_lost` are single
+`UPDATE ... WHERE` clauses.
 
 Clock: `start_time` and `heartbeat` are stamped with the database server's clock, and
 `release_lost` compares them with that same clock inside its UPDATE, so skew between worker
@@ -33,18 +32,33 @@ import json
 import logging
 import math
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import unquote, urlsplit
 
 from orion_cli.core.experiment import Experiment
 from orion_cli.core.trial import Status, Trial
 from orion_cli.errors import StorageError
-from orion_cli.storage import redact_url
+from orion_cli.storage._pg_connect import (
+    MISSING_DRIVER,
+    _Connector,
+    _first_line,
+    _is_transient,
+    _require_driver,
+    _Transient,
+)
+from orion_cli.storage._pg_schema import (
+    _RESERVABLE_SQL,
+    LOCK_NAMESPACE,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    _ensure_schema,
+    migrate_v0_to_v1,
+    migrate_v1_to_v2,
+    upgrade_schema,
+)
 from orion_cli.storage.base import AlreadyExists, LockTimeout, TrialSummary
 from orion_cli.storage.memory import (
     not_found_experiment,
@@ -59,6 +73,7 @@ if TYPE_CHECKING:
     Conn = Connection[Any]
 
 __all__ = [
+    "MISSING_DRIVER",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "PostgreSQLStorage",
@@ -70,404 +85,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-SCHEMA_VERSION = 2
-MISSING_DRIVER = "the postgresql storage needs psycopg: pip install 'orion-cli[postgresql]'"
-# First key of every advisory lock orion_cli takes, so that they never collide with another
-# application's locks in the same database (the second key is 0 for the schema lock, else the
-# hash of an experiment).
-LOCK_NAMESPACE = 0x6F72696F  # "orio"
-_RESERVABLE_SQL = "('new', 'interrupted', 'suspended')"
 _NOW = "extract(epoch FROM statement_timestamp())::float8"
-# SQLSTATEs after which the same statement may succeed on a new connection.
-_TRANSIENT_STATES = frozenset({"57P01", "57P02", "57P03", "53300", "40001", "40P01"})
-
-
-# -- schema and its migrations --------------------------------------------------------------
-
-
-def migrate_v0_to_v1(conn: Conn) -> None:
-    """Create the tables and indexes of schema v1 in a database that has none."""
-    conn.execute(
-        "CREATE TABLE experiments (name text NOT NULL, version integer NOT NULL, "
-        "data jsonb NOT NULL, PRIMARY KEY (name, version))"
-    )
-    conn.execute(
-        "CREATE TABLE trials (experiment text NOT NULL, id text NOT NULL, "
-        "status text NOT NULL, worker text, heartbeat double precision, "
-        "submit_time double precision, seq bigint GENERATED ALWAYS AS IDENTITY, "
-        "data jsonb NOT NULL, PRIMARY KEY (experiment, id))"
-    )
-    conn.execute("CREATE INDEX trials_status ON trials (experiment, status)")
-    # The order of reserve_trial, restricted to reservable trials: picking the next one is an
-    # index lookup however many trials the experiment holds.
-    conn.execute(
-        "CREATE INDEX trials_reservable ON trials "
-        "(experiment, (status = 'new'), submit_time, seq) "
-        f"WHERE status IN {_RESERVABLE_SQL}"
-    )
-
-
-# The objective of a completed trial, as Trial.objective reads it: the first result of type
-# objective whose value is a number (a non-finite float is stored as an object, not a number).
-_OBJECTIVE_SQL = (
-    "CASE WHEN status = 'completed' THEN (jsonb_path_query_first(data, "
-    '\'$.results[*] ? (@.type == "objective" && @.value.type() == "number").value\'))'
-    "::float8 END"
-)
-# Trials by status, kept by statement triggers in COUNT_SHARDS rows per (experiment, status):
-# each server process writes to the shard of its pid, so that concurrent writers seldom wait
-# for one another's row (a single counter row would serialize every completion behind the
-# previous one's commit). Rows are upserted in key order, so that writers never deadlock.
-COUNT_SHARDS = 8
-_COUNT_FUNCTION = f"""
-CREATE FUNCTION orion_count_trials() RETURNS trigger LANGUAGE plpgsql AS $body$
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO trial_counts (experiment, status, shard, n)
-    SELECT experiment, status, pg_backend_pid() % {COUNT_SHARDS}, count(*) FROM new_rows
-    GROUP BY experiment, status ORDER BY experiment, status
-    ON CONFLICT (experiment, status, shard) DO UPDATE SET n = trial_counts.n + EXCLUDED.n;
-  ELSIF TG_OP = 'DELETE' THEN
-    INSERT INTO trial_counts (experiment, status, shard, n)
-    SELECT experiment, status, pg_backend_pid() % {COUNT_SHARDS}, -count(*) FROM old_rows
-    GROUP BY experiment, status ORDER BY experiment, status
-    ON CONFLICT (experiment, status, shard) DO UPDATE SET n = trial_counts.n + EXCLUDED.n;
-  ELSE
-    INSERT INTO trial_counts (experiment, status, shard, n)
-    SELECT experiment, status, pg_backend_pid() % {COUNT_SHARDS}, sum(delta) FROM (
-      SELECT experiment, status, 1 AS delta FROM new_rows
-      UNION ALL SELECT experiment, status, -1 FROM old_rows) AS moves
-    GROUP BY experiment, status HAVING sum(delta) <> 0 ORDER BY experiment, status
-    ON CONFLICT (experiment, status, shard) DO UPDATE SET n = trial_counts.n + EXCLUDED.n;
-  END IF;
-  RETURN NULL;
-END
-$body$
-"""
-
-
-def migrate_v1_to_v2(conn: Conn) -> None:
-    """Keep what `orion status` shows in the tables: counts by status, an indexed objective.
-
-    Status read every trial to count them and find the best (0.5 s at 30,000 trials); with
-    the counts kept by triggers and the objective in an indexed column it reads a few rows.
-    """
-    conn.execute(
-        f"ALTER TABLE trials ADD COLUMN objective double precision "
-        f"GENERATED ALWAYS AS ({_OBJECTIVE_SQL}) STORED"
-    )
-    conn.execute(
-        "CREATE INDEX trials_objective ON trials (experiment, objective, seq) "
-        "WHERE objective IS NOT NULL"
-    )
-    conn.execute(
-        "CREATE TABLE trial_counts (experiment text NOT NULL, status text NOT NULL, "
-        "shard integer NOT NULL, n bigint NOT NULL, PRIMARY KEY (experiment, status, shard))"
-    )
-    conn.execute(
-        "INSERT INTO trial_counts (experiment, status, shard, n) "
-        "SELECT experiment, status, 0, count(*) FROM trials GROUP BY experiment, status"
-    )
-    # The transaction that last wrote each row (64-bit, never wraps): fetch_trials reads only
-    # rows written by transactions that were not finished at its previous read.
-    conn.execute(
-        "ALTER TABLE trials ADD COLUMN txid bigint NOT NULL "
-        "DEFAULT pg_current_xact_id()::text::bigint"
-    )
-    conn.execute(
-        "CREATE FUNCTION orion_stamp_trial() RETURNS trigger LANGUAGE plpgsql AS $body$ "
-        "BEGIN NEW.txid := pg_current_xact_id()::text::bigint; RETURN NEW; END $body$"
-    )
-    conn.execute(
-        "CREATE TRIGGER trials_stamp BEFORE UPDATE ON trials "
-        "FOR EACH ROW EXECUTE FUNCTION orion_stamp_trial()"
-    )
-    conn.execute("CREATE INDEX trials_txid ON trials (experiment, txid)")
-    conn.execute(_COUNT_FUNCTION)
-    for event, tables in (
-        ("INSERT", "NEW TABLE AS new_rows"),
-        ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-        ("DELETE", "OLD TABLE AS old_rows"),
-    ):
-        conn.execute(
-            f"CREATE TRIGGER trials_count_{event.lower()} AFTER {event} ON trials "
-            f"REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION orion_count_trials()"
-        )
-
-
-# MIGRATIONS[n] takes a database from schema version n to n + 1, inside the one transaction of
-# `upgrade_schema` (so it must not use statements that refuse transactions, such as CREATE
-# INDEX CONCURRENTLY). A new database is built by running them all from 0.
-MIGRATIONS: dict[int, Callable[[Conn], None]] = {0: migrate_v0_to_v1, 1: migrate_v1_to_v2}
-
-
-def _stored_version(conn: Conn) -> int | None:
-    """The schema version of the database; None when orion_cli never created its tables."""
-    # A plain query of the catalog, not to_regclass(): it sees a table that another session
-    # created while this one waited for the schema lock (to_regclass may use a stale cache).
-    row = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables "
-        "WHERE schemaname = current_schema() AND tablename = 'schema_version')"
-    ).fetchone()
-    if not row or not row[0]:
-        return None
-    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
-
-
-def _migrate(conn: Conn, start: int, safe_url: str) -> None:
-    """Run the migrations from `start` to SCHEMA_VERSION; the caller holds the transaction."""
-    import psycopg
-
-    try:
-        if start == 0 and _stored_version(conn) is None:
-            conn.execute("CREATE TABLE schema_version (version integer NOT NULL)")
-            conn.execute("INSERT INTO schema_version VALUES (0)")
-        for version in range(start, SCHEMA_VERSION):
-            MIGRATIONS[version](conn)
-            conn.execute("UPDATE schema_version SET version = %s", [version + 1])
-    except psycopg.errors.DuplicateTable as exc:
-        raise StorageError(
-            f"the database of {safe_url} already has tables orion_cli did not create "
-            f"({_first_line(exc)}): give orion_cli a database of its own (createdb orion)"
-        ) from exc
-    except psycopg.errors.InsufficientPrivilege as exc:
-        raise StorageError(
-            f"cannot create the orion_cli tables in {safe_url}: {_first_line(exc)}: grant "
-            "the user CREATE on the database, or have its owner run `orion db upgrade`"
-        ) from exc
-
-
-def _check_version(version: int, safe_url: str) -> None:
-    if version < SCHEMA_VERSION:
-        raise StorageError(
-            f"the PostgreSQL storage at {safe_url} has schema v{version}, older than the "
-            f"v{SCHEMA_VERSION} of this orion_cli: run `orion db upgrade` on it (back the "
-            "database up first)"
-        )
-    if version > SCHEMA_VERSION:
-        raise StorageError(
-            f"the PostgreSQL storage at {safe_url} has schema v{version}, newer than the "
-            f"v{SCHEMA_VERSION} this orion_cli knows: upgrade orion_cli "
-            "(pip install -U 'orion-cli[postgresql]')"
-        )
-
-
-MIN_SERVER = 130000  # pg_current_xact_id and pg_snapshot_xmin (64-bit transaction ids)
-
-
-def _check_server(conn: Conn, safe_url: str) -> None:
-    version = conn.info.server_version
-    if version < MIN_SERVER:
-        raise StorageError(
-            f"the PostgreSQL server of {safe_url} is version {version // 10000}, older than "
-            "the 13 orion_cli needs: use a newer server"
-        )
-
-
-def _ensure_schema(conn: Conn, safe_url: str) -> None:
-    """Create the schema in a new database; refuse an older or newer one."""
-    _check_server(conn, safe_url)
-    version = _stored_version(conn)
-    if version is None:
-        with conn.transaction():
-            # Many workers may start on a new database at once: one creates, the rest wait.
-            conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [LOCK_NAMESPACE])
-            version = _stored_version(conn)
-            if version is None:
-                _migrate(conn, 0, safe_url)
-                version = SCHEMA_VERSION
-    _check_version(version, safe_url)
-
-
-def upgrade_schema(
-    url: str, *, retries: int = 5, backoff: float = 0.5, connect_timeout: float = 5.0
-) -> str:
-    """Bring the database at `url` to SCHEMA_VERSION (what `orion db upgrade` runs).
-
-    All the migrations run in one transaction: either the database reaches the new version or
-    it is left as it was. Workers of an older orion_cli refuse the upgraded database.
-
-    Returns:
-        A one-line message for the user saying what was done (the URL redacted).
-
-    Raises:
-        StorageError: the server is unreachable, the database is missing, or its schema is
-            newer than this orion_cli.
-    """
-    connector = _Connector(url, retries=retries, backoff=backoff, timeout=connect_timeout)
-    with connector.connect() as conn, conn.transaction():
-        _check_server(conn, connector.safe_url)
-        conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [LOCK_NAMESPACE])
-        before = _stored_version(conn)
-        if before is not None and before > SCHEMA_VERSION:
-            _check_version(before, connector.safe_url)
-        if before == SCHEMA_VERSION:
-            return (
-                f"the PostgreSQL storage at {connector.safe_url} is up to date (schema v{before})"
-            )
-        _migrate(conn, before or 0, connector.safe_url)
-    if before is None:
-        return f"created the orion_cli tables (schema v{SCHEMA_VERSION}) in {connector.safe_url}"
-    return (
-        f"upgraded the PostgreSQL storage at {connector.safe_url} from schema v{before} "
-        f"to v{SCHEMA_VERSION}"
-    )
-
-
-# -- URLs, secrets, errors -------------------------------------------------------------------
-
-
-def _secrets(url: str) -> list[str]:
-    """Every spelling of the passwords in `url` (user part and `password=` parameters)."""
-    found: list[str] = []
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
-    if password:
-        found += [password, unquote(password)]
-    found += re.findall(r"(?:[?&])password=([^&#]*)", url)
-    found += [unquote(value) for value in list(found)]
-    return sorted({s for s in found if s}, key=len, reverse=True)
-
-
-def _scrub(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
-
-
-def _first_line(exc: BaseException) -> str:
-    """The first line of an error message, whitespace collapsed."""
-    lines = str(exc).strip().splitlines() or [type(exc).__name__]
-    return " ".join(lines[0].split())
-
-
-def _reason(exc: BaseException) -> str:
-    """libpq's own reason, without its `connection failed: connection to ... failed:` prefix."""
-    line = _first_line(exc)
-    return line.rsplit(" failed: ", 1)[-1] if "connection to server" in line else line
-
-
-class _Transient(Exception):
-    """A failure that a new connection may cure; `_retrying` catches it."""
-
-    def __init__(self, reason: str, pool: object | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.pool = pool
-
-
-def _is_transient(exc: BaseException, broken: bool) -> bool:
-    state = getattr(exc, "sqlstate", None)
-    return broken or state in _TRANSIENT_STATES or (state or "").startswith("08")
-
-
-class _Connector:
-    """Opens direct connections to one URL: kwargs, retries and the user-facing errors."""
-
-    def __init__(self, url: str, *, retries: int, backoff: float, timeout: float) -> None:
-        _require_driver()
-        from psycopg.conninfo import conninfo_to_dict
-
-        self._secrets = _secrets(url)
-        self.safe_url = self.scrub(redact_url(url))
-        self.dsn = url
-        self.tries = max(1, retries)
-        self.backoff = max(0.0, backoff)
-        try:
-            given = conninfo_to_dict(url)
-        except Exception as exc:  # psycopg's parser raises ProgrammingError on a bad URL
-            raise StorageError(
-                f"invalid PostgreSQL URL {self.safe_url}: {self.scrub(_first_line(exc))}: "
-                "write it as postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
-            ) from None
-        self.dbname = str(given.get("dbname") or given.get("user") or os.environ.get("USER", ""))
-        defaults = {
-            "connect_timeout": max(2, math.ceil(timeout)),
-            "application_name": "orion_cli",
-            "keepalives_idle": 30,  # a silent peer is noticed within about a minute
-            "keepalives_interval": 10,
-            "keepalives_count": 3,
-        }
-        self.kwargs: dict[str, Any] = {k: v for k, v in defaults.items() if k not in given}
-        self.kwargs["autocommit"] = True
-
-    def scrub(self, text: str) -> str:
-        return _scrub(text, self._secrets)
-
-    def delays(self) -> list[float]:
-        """The sleeps between the tries: backoff, doubling."""
-        return [self.backoff * 2**i for i in range(self.tries - 1)]
-
-    def once(self) -> Conn:
-        """One connection attempt; `_Transient` when worth retrying, else StorageError."""
-        import psycopg
-
-        try:
-            return psycopg.connect(self.dsn, **self.kwargs)
-        except psycopg.OperationalError as exc:
-            raise self.connect_error(exc) from None
-
-    def connect(self) -> Conn:
-        """A connection, retried with backoff; StorageError once the tries are spent."""
-        return self.retrying(lambda _retried: self.once())
-
-    def retrying(
-        self,
-        attempt: Callable[[bool], T],
-        on_failure: Callable[[_Transient], None] | None = None,
-    ) -> T:
-        """`attempt(retried)` until it does not raise _Transient, sleeping between tries."""
-        delays = self.delays()
-        for index in range(self.tries):
-            try:
-                return attempt(index > 0)
-            except _Transient as exc:
-                if on_failure is not None:
-                    on_failure(exc)
-                if index == self.tries - 1:
-                    raise self.unreachable(exc.reason) from None
-                logger.warning(
-                    "PostgreSQL storage at %s: %s; retrying in %.1f s",
-                    self.safe_url,
-                    exc.reason,
-                    delays[index],
-                )
-                time.sleep(delays[index])
-        raise AssertionError("unreachable: the loop returns or raises")
-
-    def connect_error(self, exc: BaseException) -> Exception:
-        """The error for a failed connection attempt: retry it, or tell the user what to do."""
-        reason = self.scrub(_reason(exc))
-        lowered = reason.lower()
-        if "database" in lowered and "does not exist" in lowered:
-            return StorageError(
-                f"the database {self.dbname!r} of {self.safe_url} does not exist: create it "
-                f"(createdb {self.dbname}) or fix the URL"
-            )
-        if "authentication" in lowered or ("role" in lowered and "does not exist" in lowered):
-            return StorageError(
-                f"cannot log in to the PostgreSQL storage at {self.safe_url}: {reason}: check "
-                "the user and password (in the URL, PGPASSWORD or ~/.pgpass)"
-            )
-        return _Transient(reason)
-
-    def unreachable(self, reason: str) -> StorageError:
-        return StorageError(
-            f"cannot reach the PostgreSQL storage at {self.safe_url}: {reason}: check that "
-            "the server runs and the URL is right"
-        )
-
-
-def _require_driver() -> None:
-    try:
-        import psycopg  # noqa: F401
-        import psycopg_pool  # noqa: F401
-    except ImportError:
-        raise StorageError(MISSING_DRIVER) from None
 
 
 # -- records <-> JSON ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from orion_cli.core.experiment import Experiment
 from orion_cli.core.trial import Status, Trial
 from orion_cli.errors import StorageError
 from orion_cli.storage import LockTimeout
+from orion_cli.storage import _pg_schema as pg_schema
 from orion_cli.storage import postgresql as pg
 from tests.pg import temporary_database
 
@@ -138,7 +139,7 @@ def test_upgrade_runs_each_registered_migration_in_order(url, monkeypatch):
     def migrate_next(conn) -> None:
         conn.execute("ALTER TABLE trials ADD COLUMN priority integer NOT NULL DEFAULT 0")
 
-    monkeypatch.setattr(pg, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setattr(pg_schema, "SCHEMA_VERSION", current + 1)
     monkeypatch.setitem(pg.MIGRATIONS, current, migrate_next)
     with pytest.raises(StorageError, match=f"schema v{current}, older than the v{current + 1}"):
         pg.open_postgresql(url).fetch_trials("exp")
@@ -157,7 +158,7 @@ def test_upgrade_runs_each_registered_migration_in_order(url, monkeypatch):
 
 def test_upgrade_from_v1_keeps_the_trials_and_counts_them(url, monkeypatch):
     """A database of schema v1 (no counts, no objective column) gets both from its trials."""
-    monkeypatch.setattr(pg, "SCHEMA_VERSION", 1)
+    monkeypatch.setattr(pg_schema, "SCHEMA_VERSION", 1)
     old = pg.open_postgresql(url)
     old.register_trial(_trial(1))
     old.register_trial(_trial(2, status=Status.BROKEN))
@@ -507,7 +508,7 @@ def test_fetch_trials_drops_trials_deleted_elsewhere_even_with_new_ones(url):
 
 
 def test_a_server_older_than_13_is_refused_in_one_line(url, monkeypatch):
-    monkeypatch.setattr(pg, "MIN_SERVER", 990000)  # this server plays an old one
+    monkeypatch.setattr(pg_schema, "MIN_SERVER", 990000)  # this server plays an old one
     storage = pg.open_postgresql(url, retries=0)
     with pytest.raises(StorageError, match=r"is version \d+, older than the 13 orion_cli needs"):
         storage.list_experiments()
