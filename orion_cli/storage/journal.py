@@ -27,8 +27,9 @@ has read, so the inode cannot be reused, and re-reads from scratch when the path
 inode. It runs automatically after a write when the journal is larger than `compact_threshold`
 bytes (default 16 MiB) and more than twice the size of its live records (so a journal of
 30,000 trials, about 12 MB live, is compacted past 24 MB); `orion db compact` runs it by hand.
-Twice, not more: a trial leaves three or more records (registered, reserved, ended, heartbeats),
-and every cold read (`orion status`, a new worker) replays the whole file.
+Twice, not more: a trial leaves two or more records (registered already reserved by its worker,
+ended, and one per heartbeat; three when another worker reserves it), and every cold read
+(`orion status`, a new worker) replays the whole file.
 
 Locks: by default `filelock.FileLock` (flock), released by the OS when the holder dies; it works
 on local disks, NFSv4 and Lustre mounted with `-o flock`. On filesystems without flock (Lustre
