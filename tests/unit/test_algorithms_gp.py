@@ -16,12 +16,7 @@ from orion_cli.core.algorithms.gaussian_process import GP, log_h_ei, neg_log_pos
 from orion_cli.core.space import Categorical, Integer, Real, Space
 from orion_cli.core.trial import Status
 from orion_cli.errors import AlgorithmError
-
-SPACE = Space((Real("x", -5.0, 5.0), Real("y", -5.0, 5.0)))
-
-
-def quadratic(p: dict) -> float:
-    return (p["x"] - 1.3) ** 2 + (p["y"] + 0.7) ** 2
+from tests.unit.quadratic2d import SPACE, quadratic, random_history
 
 
 def test_log_h_ei_matches_the_closed_form_and_stays_finite_in_the_tail():
@@ -79,11 +74,7 @@ def test_gp_converges_on_a_quadratic_much_better_than_random():
 
 def test_pending_points_get_distinct_spread_suggestions():
     algorithm = make_algorithm(SPACE, {"gp": {"seed": 3, "n_initial_points": 5}})
-    rng = np.random.default_rng(0)
-    trials = []
-    for _ in range(8):
-        params = SPACE.sample(rng)
-        trials.append(observed(trial_of(SPACE, params), quadratic(params)))
+    trials = random_history(8)
     alone = algorithm.suggest(trials, 1)[0].params
     busy = trials + [trial_of(SPACE, alone, status=Status.RESERVED)]
     batch = [s.params for s in algorithm.suggest(busy, 4)]

@@ -8,15 +8,10 @@ import pytest
 from orion_cli.core.algorithms import make_algorithm
 from orion_cli.core.algorithms._common import observed, trial_of
 from orion_cli.core.algorithms.parzen import Parzen, normal_cdf, ramp_weights
-from orion_cli.core.space import Categorical, Integer, Real, Space
+from orion_cli.core.space import Categorical, Integer, Space
 from orion_cli.core.trial import Status
 from orion_cli.errors import AlgorithmError
-
-SPACE = Space((Real("x", -5.0, 5.0), Real("y", -5.0, 5.0)))
-
-
-def quadratic(p: dict) -> float:
-    return (p["x"] - 1.3) ** 2 + (p["y"] + 0.7) ** 2
+from tests.unit.quadratic2d import SPACE, quadratic, random_history
 
 
 def best_after(name: str, seed: int, budget: int, space: Space = SPACE, f=quadratic) -> float:
@@ -52,11 +47,7 @@ def test_tpe_learns_the_best_categorical_choice_and_integer():
 
 def test_pending_trials_push_suggestions_away():
     algorithm = make_algorithm(SPACE, {"tpe": {"seed": 2, "n_initial_points": 5}})
-    rng = np.random.default_rng(0)
-    trials = []
-    for _ in range(20):
-        params = SPACE.sample(rng)
-        trials.append(observed(trial_of(SPACE, params), quadratic(params)))
+    trials = random_history(20)
     alone = algorithm.suggest(trials, 1)[0].params
     near = [
         trial_of(SPACE, {"x": alone["x"] + dx, "y": alone["y"] + dy}, status=Status.RESERVED)

@@ -11,23 +11,17 @@ from scipy.stats import qmc
 
 from orion_cli.core.algorithms._common import (
     check_int,
-    check_seed,
-    completed,
-    exhausted,
-    generator,
     params_key,
-    pending,
     sample_unseen,
-    seen_keys,
 )
 from orion_cli.core.algorithms._gp_search import Encoding, maximize_log_ei
-from orion_cli.core.algorithms.base import Suggestion
+from orion_cli.core.algorithms._model_based import ModelBased
 from orion_cli.core.algorithms.gaussian_process import GP, warp
 from orion_cli.core.space import Space
 from orion_cli.core.trial import Trial
 
 
-class GaussianProcessBO:
+class GaussianProcessBO(ModelBased):
     """GP-based Bayesian optimization.
 
     Reals (log ones in log scale) and integers are modelled in the unit cube through the
@@ -56,6 +50,7 @@ class GaussianProcessBO:
     """
 
     name = "gp"
+    OPTIONS = ("seed", "n_initial_points", "n_candidates", "n_restarts")
 
     def __init__(
         self,
@@ -66,40 +61,20 @@ class GaussianProcessBO:
         n_candidates: int = 2048,
         n_restarts: int = 10,
     ) -> None:
-        self.space = space
-        self.seed = check_seed(seed)
-        self.n_initial_points = check_int("n_initial_points", n_initial_points, 1)
+        super().__init__(space, seed, n_initial_points)
         self.n_candidates = check_int("n_candidates", n_candidates, 1)
         self.n_restarts = check_int("n_restarts", n_restarts, 2)
         self.dims = len(space.searched)
         self.encoding = Encoding.of(space)
 
-    @property
-    def options(self) -> dict[str, Any]:
-        return {
-            "seed": self.seed,
-            "n_initial_points": self.n_initial_points,
-            "n_candidates": self.n_candidates,
-            "n_restarts": self.n_restarts,
-        }
-
-    def is_done(self, trials: Sequence[Trial]) -> bool:
-        return exhausted(self.space, trials)
-
-    def suggest(self, trials: Sequence[Trial], n: int) -> list[Suggestion]:
-        rng = generator(self.seed, trials)
-        seen = seen_keys(self.space, trials)
-        done = completed(trials)
-        if len(done) < self.n_initial_points or self.dims == 0:
-            out = self._initial(len(trials), seen, rng, n)
-        else:
-            out = self._bayesian(done, pending(trials), seen, rng, n)
-        return [Suggestion(p) for p in out]
+    def _use_model(self, done: list[Trial]) -> bool:
+        return self.dims > 0 and len(done) >= self.n_initial_points
 
     def _initial(
-        self, count: int, seen: set[tuple[Any, ...]], rng: np.random.Generator, n: int
+        self, trials: Sequence[Trial], seen: set[tuple[Any, ...]], rng: np.random.Generator, n: int
     ) -> list[dict[str, Any]]:
         """The next points of the seeded Sobol design, then prior samples past its end."""
+        count = len(trials)
         out: list[dict[str, Any]] = []
         if self.dims and count < self.n_initial_points:
             sobol = qmc.Sobol(self.dims, scramble=True, seed=self.seed)
@@ -120,7 +95,7 @@ class GaussianProcessBO:
         out.append(params)
         return True
 
-    def _bayesian(
+    def _model(
         self,
         done: list[Trial],
         busy: list[Trial],

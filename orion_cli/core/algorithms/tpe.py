@@ -11,18 +11,12 @@ import numpy as np
 from orion_cli.core.algorithms._common import (
     check_float,
     check_int,
-    check_seed,
-    completed,
-    exhausted,
-    generator,
     params_key,
-    pending,
     sample_unseen,
-    seen_keys,
     unit_matrix,
     with_fidelity,
 )
-from orion_cli.core.algorithms.base import Suggestion
+from orion_cli.core.algorithms._model_based import ModelBased
 from orion_cli.core.algorithms.parzen import Parzen, ramp_weights
 from orion_cli.core.space import Categorical, Space
 from orion_cli.core.trial import Trial
@@ -35,7 +29,7 @@ _BANDWIDTH = 0.07
 _LIAR_WEIGHT = 0.3
 
 
-class TPE:
+class TPE(ModelBased):
     """TPE with a joint (multivariate) kernel, Oríon's options and a constant liar.
 
     Numeric dimensions (real, log, integer, normal) are modelled in the space's unit cube, so
@@ -71,6 +65,15 @@ class TPE:
     """
 
     name = "tpe"
+    OPTIONS = (
+        "seed",
+        "n_initial_points",
+        "n_ei_candidates",
+        "gamma",
+        "equal_weight",
+        "prior_weight",
+        "full_weight_num",
+    )
 
     def __init__(
         self,
@@ -84,9 +87,7 @@ class TPE:
         prior_weight: float = 2.0,
         full_weight_num: int = 25,
     ) -> None:
-        self.space = space
-        self.seed = check_seed(seed)
-        self.n_initial_points = check_int("n_initial_points", n_initial_points, 1)
+        super().__init__(space, seed, n_initial_points)
         self.n_ei_candidates = check_int("n_ei_candidates", n_ei_candidates, 1)
         self.gamma = check_float("gamma", gamma, 1e-6, 1.0)
         if not isinstance(equal_weight, bool):
@@ -96,31 +97,6 @@ class TPE:
         self.full_weight_num = check_int("full_weight_num", full_weight_num, 0)
         self.numeric = [d for d in space.searched if not isinstance(d, Categorical)]
         self.categorical = [d for d in space.searched if isinstance(d, Categorical)]
-
-    @property
-    def options(self) -> dict[str, Any]:
-        return {
-            "seed": self.seed,
-            "n_initial_points": self.n_initial_points,
-            "n_ei_candidates": self.n_ei_candidates,
-            "gamma": self.gamma,
-            "equal_weight": self.equal_weight,
-            "prior_weight": self.prior_weight,
-            "full_weight_num": self.full_weight_num,
-        }
-
-    def is_done(self, trials: Sequence[Trial]) -> bool:
-        return exhausted(self.space, trials)
-
-    def suggest(self, trials: Sequence[Trial], n: int) -> list[Suggestion]:
-        rng = generator(self.seed, trials)
-        seen = seen_keys(self.space, trials)
-        done = completed(trials)
-        if len(done) < self.n_initial_points:
-            out = self._initial(trials, seen, rng, n)
-        else:
-            out = self._model_based(done, pending(trials), seen, rng, n)
-        return [Suggestion(p) for p in out]
 
     def _initial(
         self, trials: Sequence[Trial], seen: set[tuple[Any, ...]], rng: np.random.Generator, n: int
@@ -152,7 +128,7 @@ class TPE:
             params[dim.name] = dim.choices[int(index)]
         return with_fidelity(self.space, dict(sorted(params.items())))
 
-    def _model_based(
+    def _model(
         self,
         done: list[Trial],
         busy: list[Trial],
